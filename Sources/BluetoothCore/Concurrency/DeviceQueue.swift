@@ -1,0 +1,75 @@
+import Dispatch
+
+/// The serial executor of one device (or of one virtual radio): all of its protocol state is
+/// touched only from here, so protocol code takes no locks (DESIGN.md principle 2). Built on a
+/// Dispatch serial queue, so thousands of devices share the global thread pool instead of owning
+/// a thread each.
+public final class DeviceQueue: Sendable {
+    public let label: String
+    let queue: DispatchQueue
+    private let key = DispatchSpecificKey<UInt8>()
+
+    public init(label: String) {
+        self.label = label
+        queue = DispatchQueue(label: label)
+        queue.setSpecific(key: key, value: 1)
+    }
+
+    /// True when the caller is running on this queue.
+    public var isCurrent: Bool { DispatchQueue.getSpecific(key: key) != nil }
+
+    public func async(_ work: @escaping @Sendable () -> Void) {
+        queue.async(execute: work)
+    }
+
+    /// Runs `work` on the queue and waits for it; inline when already on the queue (so it can be
+    /// used from inside event handlers without deadlocking).
+    public func sync<T>(_ work: () throws -> T) rethrows -> T {
+        if isCurrent { return try work() }
+        return try queue.sync(execute: work)
+    }
+
+    /// Runs `work` after `nanoseconds` on this queue. The returned timer cancels it.
+    @discardableResult
+    public func schedule(afterNanoseconds nanoseconds: UInt64, _ work: @escaping @Sendable () -> Void) -> DeviceTimer {
+        let timer = DeviceTimer()
+        let item = DispatchWorkItem { [timer] in
+            if timer.fire() { work() }
+        }
+        timer.item = item
+        let delta = nanoseconds > UInt64(Int.max) ? Int.max : Int(nanoseconds)
+        queue.asyncAfter(deadline: .now() + .nanoseconds(delta), execute: item)
+        return timer
+    }
+
+    public func schedule(afterMilliseconds ms: Int, _ work: @escaping @Sendable () -> Void) -> DeviceTimer {
+        schedule(afterNanoseconds: UInt64(max(ms, 0)) * 1_000_000, work)
+    }
+}
+
+/// A cancellable one-shot timer of a `DeviceQueue`. Cancel it from the queue it runs on; a cancelled
+/// timer never fires.
+public final class DeviceTimer: @unchecked Sendable {
+    // Safe: both fields are read and written only on the owning DeviceQueue (schedule sets `item`
+    // before the work item can run; fire and cancel run on the queue).
+    fileprivate var item: DispatchWorkItem?
+    private var cancelled = false
+
+    fileprivate func fire() -> Bool {
+        if cancelled { return false }
+        cancelled = true
+        item = nil
+        return true
+    }
+
+    public func cancel() {
+        cancelled = true
+        item?.cancel()
+        item = nil
+    }
+}
+
+/// Monotonic time in nanoseconds.
+public enum MonotonicClock {
+    public static func now() -> UInt64 { DispatchTime.now().uptimeNanoseconds }
+}
