@@ -1,0 +1,231 @@
+import BluetoothCore
+import BluetoothHost
+import BluetoothTransport
+
+/// MicroPython's `bluetooth.BLE`, in Swift (see API.md): one Bluetooth LE device on one HCI
+/// controller. Calls are synchronous and thread-safe; events arrive on the device's own queue
+/// through `irq`. Several `BLE` instances may live in one process.
+public final class BLE: Sendable {
+    public typealias Event = BLEEvent
+    public typealias IRQResult = BLEIRQResult
+    public typealias PasskeyAction = BLEPasskeyAction
+    public typealias WriteMode = BLEWriteMode
+    public typealias Flags = BLEFlags
+    public typealias ATTError = BLEATTError
+    public typealias Service = BLEService
+    public typealias Characteristic = BLECharacteristic
+    public typealias Descriptor = BLEDescriptor
+
+    let host: HostStack
+    /// The transport string this device was created with.
+    public let transport: String
+    /// Process-wide index of this device (names its btsnoop capture).
+    public let deviceIndex: Int
+
+    /// A device on the controller named by `transport` (see API.md: `virtual`, `virtual:NAME`,
+    /// `tcp:HOST:PORT`, `serial:PATH[,BAUD]`, `hci:N`). The controller is opened by `active(true)`.
+    public init(transport: String) throws {
+        let spec: TransportSpec
+        do {
+            spec = try TransportSpec(parsing: transport)
+        } catch let e as TransportError {
+            throw BLEError.invalidArgument(e.description)
+        }
+        let index = DeviceCounter.next()
+        self.transport = transport
+        self.deviceIndex = index
+        let factory = try TransportFactory(spec: spec, deviceIndex: index)
+        host = HostStack(label: "\(index)") { try factory.open() }
+    }
+
+    /// A device on `$BLE_TRANSPORT`, or on the default virtual radio.
+    public convenience init() throws {
+        try self.init(transport: ProcessEnvironment.get("BLE_TRANSPORT") ?? "virtual")
+    }
+
+    // MARK: Configuration
+
+    public func active() -> Bool {
+        host.read { $0.isActive }
+    }
+
+    /// Turns the radio on (opening the controller and running its init sequence) or off.
+    /// Returns the new state. Activating an active radio keeps it as it is.
+    @discardableResult
+    public func active(_ active: Bool) throws -> Bool {
+        try host.perform { h in
+            if active { try h.activate() } else { h.deactivate() }
+        }
+        return self.active()
+    }
+
+    public func config<Value>(_ key: ConfigKey<Value>) throws -> Value {
+        try host.read { try key.get($0) }
+    }
+
+    public func config(addrMode: AddressMode? = nil, gapName: String? = nil, rxbuf: Int? = nil,
+                       mtu: Int? = nil, bond: Bool? = nil, mitm: Bool? = nil,
+                       io: IOCapability? = nil, leSecure: Bool? = nil) throws {
+        try host.perform { h in
+            try h.configure(addrMode: addrMode, gapName: gapName, rxbuf: rxbuf, mtu: mtu, bond: bond, mitm: mitm,
+                            io: io, leSecure: leSecure)
+        }
+    }
+
+    // MARK: Events
+
+    /// Sets the event handler (nil removes it). It runs on the device's queue, one event at a
+    /// time, and may call any method of this object.
+    public func irq(_ handler: (@Sendable (Event) -> IRQResult?)?) {
+        host.read { $0.handler = handler }
+    }
+
+    // MARK: Broadcaster, observer, central, peripheral
+
+    public func gapAdvertise(_ intervalUs: Int?, advData: [UInt8]? = nil, respData: [UInt8]? = nil,
+                             connectable: Bool = true) throws {
+        try host.perform { try $0.gapAdvertise(intervalUs: intervalUs, advData: advData, respData: respData,
+                                               connectable: connectable) }
+    }
+
+    public func gapScan(_ durationMs: Int?, _ intervalUs: Int = 1_280_000, _ windowUs: Int = 11_250,
+                        _ active: Bool = false) throws {
+        try host.perform { try $0.gapScan(durationMs: durationMs, intervalUs: intervalUs, windowUs: windowUs,
+                                          active: active) }
+    }
+
+    public func gapConnect(_ addrType: AddressType, _ addr: BluetoothAddress, _ scanDurationMs: Int = 2000,
+                           _ minConnIntervalUs: Int? = nil, _ maxConnIntervalUs: Int? = nil) throws {
+        try host.perform { try $0.gapConnect(addrType: addrType, addr: addr, scanDurationMs: scanDurationMs,
+                                             minIntervalUs: minConnIntervalUs, maxIntervalUs: maxConnIntervalUs) }
+    }
+
+    /// `gap_connect(None)`: cancels a pending connection attempt.
+    public func gapConnectCancel() throws {
+        try host.perform { try $0.gapConnectCancel() }
+    }
+
+    @discardableResult
+    public func gapDisconnect(_ connHandle: UInt16) throws -> Bool {
+        try host.perform { try $0.gapDisconnect(connHandle) }
+    }
+
+    // MARK: GATT server (lands with the GATT issue)
+
+    public func gattsRegisterServices(_ services: [Service]) throws -> [[UInt16]] {
+        try requireActive()
+        throw BLEError.notSupported
+    }
+
+    /// The local value of a characteristic or descriptor; `[]` for an unknown handle. Never throws.
+    public func gattsRead(_ valueHandle: UInt16) -> [UInt8] {
+        []
+    }
+
+    public func gattsWrite(_ valueHandle: UInt16, _ data: [UInt8], _ sendUpdate: Bool = false) throws {
+        try requireActive()
+        throw BLEError.notSupported
+    }
+
+    public func gattsNotify(_ connHandle: UInt16, _ valueHandle: UInt16, _ data: [UInt8]? = nil) throws {
+        try requireActive()
+        throw BLEError.notSupported
+    }
+
+    public func gattsIndicate(_ connHandle: UInt16, _ valueHandle: UInt16, _ data: [UInt8]? = nil) throws {
+        try requireActive()
+        throw BLEError.notSupported
+    }
+
+    public func gattsSetBuffer(_ valueHandle: UInt16, _ len: Int, _ append: Bool = false) throws {
+        try requireActive()
+        throw BLEError.notSupported
+    }
+
+    // MARK: GATT client (lands with the GATT issue)
+
+    public func gattcDiscoverServices(_ connHandle: UInt16, _ uuid: BluetoothUUID? = nil) throws {
+        try requireActive()
+        throw BLEError.notSupported
+    }
+
+    public func gattcDiscoverCharacteristics(_ connHandle: UInt16, _ startHandle: UInt16, _ endHandle: UInt16,
+                                             _ uuid: BluetoothUUID? = nil) throws {
+        try requireActive()
+        throw BLEError.notSupported
+    }
+
+    public func gattcDiscoverDescriptors(_ connHandle: UInt16, _ startHandle: UInt16, _ endHandle: UInt16) throws {
+        try requireActive()
+        throw BLEError.notSupported
+    }
+
+    public func gattcRead(_ connHandle: UInt16, _ valueHandle: UInt16) throws {
+        try requireActive()
+        throw BLEError.notSupported
+    }
+
+    public func gattcWrite(_ connHandle: UInt16, _ valueHandle: UInt16, _ data: [UInt8],
+                           _ mode: WriteMode = .noResponse) throws {
+        try requireActive()
+        throw BLEError.notSupported
+    }
+
+    public func gattcExchangeMtu(_ connHandle: UInt16) throws {
+        try requireActive()
+        throw BLEError.notSupported
+    }
+
+    // MARK: L2CAP connection-oriented channels (land with the L2CAP issue)
+
+    public func l2capListen(_ psm: UInt16, _ mtu: Int) throws {
+        try requireActive()
+        throw BLEError.notSupported
+    }
+
+    public func l2capConnect(_ connHandle: UInt16, _ psm: UInt16, _ mtu: Int) throws {
+        try requireActive()
+        throw BLEError.notSupported
+    }
+
+    public func l2capDisconnect(_ connHandle: UInt16, _ cid: UInt16) throws {
+        try requireActive()
+        throw BLEError.notSupported
+    }
+
+    public func l2capSend(_ connHandle: UInt16, _ cid: UInt16, _ buf: [UInt8]) throws -> Bool {
+        try requireActive()
+        throw BLEError.notSupported
+    }
+
+    public func l2capRecvinto(_ connHandle: UInt16, _ cid: UInt16, _ buf: inout [UInt8]) throws -> Int {
+        try requireActive()
+        throw BLEError.notSupported
+    }
+
+    public func l2capAvailable(_ connHandle: UInt16, _ cid: UInt16) throws -> Int {
+        try requireActive()
+        throw BLEError.notSupported
+    }
+
+    // MARK: Pairing and bonding (lands with the security issue)
+
+    public func gapPair(_ connHandle: UInt16) throws {
+        try requireActive()
+        throw BLEError.notSupported
+    }
+
+    public func gapPasskey(_ connHandle: UInt16, _ action: PasskeyAction, _ passkey: Int) throws {
+        try requireActive()
+        throw BLEError.notSupported
+    }
+
+    private func requireActive() throws {
+        if !active() { throw BLEError.notActive }
+    }
+}
+
+enum DeviceCounter {
+    private static let counter = AtomicCounter()
+    static func next() -> Int { counter.next() }
+}

@@ -1,0 +1,63 @@
+import BluetoothCore
+
+/// Controller-to-host ACL reassembly: whatever fragment sizes the controller picks (smaller or
+/// larger than its own buffer size; Bumble's stock controller sends whole PDUs), fragments are
+/// joined back into L2CAP PDUs by the basic header's length (Core Vol 3 Part A 7.2).
+struct ACLReassembler {
+    enum Outcome: Equatable {
+        /// A complete L2CAP PDU: header (4 bytes) and payload.
+        case pdu([UInt8])
+        case incomplete
+        /// The fragment was dropped; the string says why (for the log).
+        case dropped(String)
+    }
+
+    private var partial: [UInt16: [UInt8]] = [:]
+
+    mutating func reset() { partial.removeAll() }
+    mutating func removeLink(_ handle: UInt16) { partial[handle] = nil }
+
+    /// Feeds one ACL packet. `discarded` explains an earlier partial PDU thrown away because a
+    /// new one started (for the log).
+    mutating func receive(_ packet: [UInt8]) -> (handle: UInt16, outcome: Outcome, discarded: String?) {
+        let header: ACLHeader
+        do {
+            header = try ACLHeader(parsing: packet)
+        } catch {
+            return (0, .dropped("ACL packet shorter than its header"), nil)
+        }
+        let payloadCount = packet.count - ACLHeader.size
+        guard Int(header.length) == payloadCount else {
+            return (header.handle, .dropped("ACL length field \(header.length) but \(payloadCount) payload bytes"), nil)
+        }
+        let payload = packet[ACLHeader.size...]
+        var note: String?
+        var buffer: [UInt8]
+        switch header.boundary {
+        case .firstFlushable, .firstNonFlushable, .complete:
+            if partial[header.handle] != nil { note = "a new PDU started before the previous one was complete" }
+            buffer = Array(payload)
+        case .continuing:
+            guard var existing = partial.removeValue(forKey: header.handle) else {
+                return (header.handle, .dropped("continuation fragment without a start"), nil)
+            }
+            existing.append(contentsOf: payload)
+            buffer = existing
+        }
+        if buffer.count < 4 {
+            partial[header.handle] = buffer
+            return (header.handle, .incomplete, note)
+        }
+        let expected = 4 + (Int(buffer[0]) | Int(buffer[1]) << 8)
+        if buffer.count == expected {
+            partial[header.handle] = nil
+            return (header.handle, .pdu(buffer), note)
+        }
+        if buffer.count > expected {
+            partial[header.handle] = nil
+            return (header.handle, .dropped("fragments carry \(buffer.count) bytes for a \(expected)-byte L2CAP PDU"), note)
+        }
+        partial[header.handle] = buffer
+        return (header.handle, .incomplete, note)
+    }
+}

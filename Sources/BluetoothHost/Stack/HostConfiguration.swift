@@ -1,0 +1,17 @@
+import BluetoothCore
+
+/// Settings of one host, changed through `config(...)`.
+public struct HostConfiguration: Sendable {
+    public var gapName = "Swift BLE"
+    /// nil: public when the controller has a public address, else static random.
+    public var addrMode: AddressMode?
+    public var rxbuf = 1024
+    public var mtu = 256
+    public var bond = false
+    public var mitm = false
+    public var io: IOCapability = .noInputOutput
+    public var leSecure = true
+    /// Per-command timeout.
+    public var commandTimeoutSeconds = 3.0
+    public init() {}
+}

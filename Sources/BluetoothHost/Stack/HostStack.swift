@@ -1,0 +1,350 @@
+import BluetoothCore
+import BluetoothTransport
+import Logging
+
+/// One device's host stack. All state is confined to `queue`: public calls hop onto it with
+/// `perform`, transport packets are handed to it with `async`, and `irq` events are raised on it.
+public final class HostStack: @unchecked Sendable {
+    // Safe: every mutable field below is read and written only on `queue` (see `perform`, and the
+    // transport delegate, which hops onto `queue` before touching anything).
+
+    public let queue: DeviceQueue
+    let log: Logger
+    private let makeTransport: @Sendable () throws -> HCITransport
+
+    var config = HostConfiguration()
+    package var handler: (@Sendable (BLEEvent) -> BLEIRQResult?)?
+
+    // Lifecycle
+    enum Power { case off, starting, on }
+    var power: Power = .off
+    var transport: HCITransport?
+    private var session: TransportSession?
+    private var generation: UInt64 = 0
+
+    // HCI
+    var commands: CommandQueue!
+    var acl: ACLOutbound!
+    var reassembler = ACLReassembler()
+    var controller = ControllerInfo()
+    /// The completion a public call collects its commands into (set by `perform`).
+    var currentCompletion: Completion?
+
+    // GAP
+    var staticRandomAddress: BluetoothAddress?
+    var advertising = false
+    var advData: [UInt8] = []
+    var respData: [UInt8] = []
+    var scanning = false
+    var scanTimer: DeviceTimer?
+    var extendedFragments: [ExtendedReportKey: [UInt8]] = [:]
+    var pendingConnect: PendingConnect?
+    var connections: [UInt16: ConnectionState] = [:]
+    /// Links the app was told failed (a cancel the controller ignored) that connected anyway.
+    var unwantedConnectTargets: Set<BluetoothAddress> = []
+    /// Such links: the app never hears of them, not even of their disconnection.
+    var silentHandles: Set<UInt16> = []
+
+    // L2CAP
+    /// Test hook: PDUs on channels the host does not serve, before they are dropped.
+    var unhandledL2CAP: (@Sendable (UInt16, UInt16, [UInt8]) -> Void)?
+    private(set) var droppedACL = 0
+
+    package init(label: String, makeTransport: @escaping @Sendable () throws -> HCITransport) {
+        queue = DeviceQueue(label: "ble.\(label)")
+        var logger = Logger(label: "ble.\(label)")
+        logger.logLevel = HostStack.logLevelFromEnvironment()
+        log = logger
+        self.makeTransport = makeTransport
+    }
+
+    static func logLevelFromEnvironment() -> Logger.Level {
+        if let s = getenvString("BLE_LOG"), let level = Logger.Level(rawValue: s.lowercased()) { return level }
+        return .warning
+    }
+
+    // MARK: Public call plumbing
+
+    /// Runs `body` on the device's queue. Commands it issues are collected; when called from
+    /// another thread, waits for them and throws the first failure.
+    package func perform<T>(_ body: (HostStack) throws -> T) throws -> T {
+        let onQueue = queue.isCurrent
+        let completion = Completion()
+        let value: T = try queue.sync {
+            let saved = currentCompletion
+            currentCompletion = onQueue ? nil : completion
+            defer { currentCompletion = saved }
+            return try body(self)
+        }
+        completion.seal()
+        if !onQueue, let error = completion.wait(timeoutSeconds: 120) { throw error }
+        return value
+    }
+
+    /// Runs `body` on the queue without waiting for commands.
+    package func read<T>(_ body: (HostStack) throws -> T) rethrows -> T {
+        try queue.sync { try body(self) }
+    }
+
+    // MARK: Events
+
+    @discardableResult
+    func emit(_ event: BLEEvent) -> BLEIRQResult? {
+        log.debug("event \(event.name)")
+        return handler?(event)
+    }
+
+    // MARK: Commands
+
+    /// Sends a command; `done` runs on the queue with its return parameters or error. A failure is
+    /// also recorded in the completion of the public call that issued it.
+    func send<C: HCICommand>(_ command: C, completion: Completion? = nil,
+                             _ done: ((Result<C.Return, HCIError>) -> Void)? = nil) {
+        let owner = completion ?? currentCompletion
+        owner?.begin()
+        guard power != .off, let commands else {
+            let error = HCIError.aborted(C.opcode, "Bluetooth is not active")
+            done?(.failure(error))
+            owner?.end(error.bleError)
+            return
+        }
+        commands.enqueue(opcode: C.opcode, packet: command.packet) { [weak self] result in
+            let typed: Result<C.Return, HCIError>
+            switch result {
+            case .failure(let e):
+                typed = .failure(e)
+            case .success(let bytes):
+                if C.completesWithStatus {
+                    var r = ByteReader([], context: "\(C.opcode)")
+                    typed = Result { try C.Return(returnParameters: &r) }.mapError { .malformed(C.opcode, "\($0)") }
+                } else if bytes.isEmpty {
+                    typed = .failure(.malformed(C.opcode, "Command Complete without a status"))
+                } else if bytes[0] != 0 {
+                    typed = .failure(.status(HCIStatus(bytes[0]), C.opcode))
+                } else {
+                    var r = ByteReader(Array(bytes.dropFirst()), context: "return parameters of \(C.opcode)")
+                    typed = Result { try C.Return(returnParameters: &r) }.mapError { .malformed(C.opcode, "\($0)") }
+                }
+            }
+            if case .failure(let e) = typed { self?.log.warning("\(e)") }
+            done?(typed)
+            if case .failure(let e) = typed { owner?.end(e.bleError) } else { owner?.end(nil) }
+        }
+    }
+
+    func transmit(_ packet: HCIPacket) {
+        transport?.send(packet)
+    }
+
+    // MARK: Lifecycle
+
+    package var isActive: Bool { power == .on }
+
+    /// Opens the transport and runs the controller init sequence.
+    package func activate() throws {
+        if power != .off { return }
+        let t: HCITransport
+        do {
+            t = try makeTransport()
+        } catch let e as TransportError {
+            throw BLEError.io(e.description)
+        }
+        generation &+= 1
+        let s = TransportSession(host: self, generation: generation)
+        commands = CommandQueue(queue: queue, timeoutNanoseconds: UInt64(config.commandTimeoutSeconds * 1e9)) {
+            [weak self] packet in self?.transmit(packet)
+        }
+        commands.onTimeout = { [weak self] op in self?.log.error("controller did not answer \(op)") }
+        acl = ACLOutbound { [weak self] packet in self?.transmit(packet) }
+        reassembler.reset()
+        controller = ControllerInfo()
+        transport = t
+        session = s
+        power = .starting
+        do {
+            try t.open(delegate: s)
+        } catch let e as TransportError {
+            transport = nil
+            session = nil
+            power = .off
+            throw BLEError.io(e.description)
+        }
+        runInitSequence(completion: currentCompletion)
+    }
+
+    /// Stops everything and closes the transport. Links are dropped without events, as
+    /// MicroPython's `active(False)` does.
+    package func deactivate() {
+        guard power != .off else { return }
+        if power == .on {
+            // Best effort: leave the controller quiet (a TCP controller may keep its state).
+            if advertising { stopAdvertisingCommands(completion: nil) }
+            if scanning { stopScanCommands(completion: nil) }
+            for handle in connections.keys.sorted() { send(HCI.Disconnect(handle: handle, reason: .remotePowerOff)) }
+            send(HCI.Reset())
+        }
+        finishSession(reason: "Bluetooth was deactivated", raiseEvents: false)
+    }
+
+    /// Tears down the session; with `raiseEvents`, tells the app about every link and procedure it ended.
+    func finishSession(reason: String, raiseEvents: Bool) {
+        let t = transport
+        // Let queued commands reach the transport before closing (they were sent synchronously).
+        transport = nil
+        session = nil
+        generation &+= 1
+        power = .off
+        commands?.abortAll(reason: reason)
+        scanTimer?.cancel()
+        scanTimer = nil
+        pendingConnect?.timer?.cancel()
+        let hadConnect = pendingConnect != nil
+        pendingConnect = nil
+        let links = connections.values.sorted { $0.handle < $1.handle }
+        connections.removeAll()
+        let silent = silentHandles
+        silentHandles.removeAll()
+        acl?.reset()
+        reassembler.reset()
+        let wasScanning = scanning
+        scanning = false
+        advertising = false
+        extendedFragments.removeAll()
+        t?.close()
+        if raiseEvents {
+            if wasScanning { emit(.scanDone) }
+            if hadConnect { emit(.peripheralDisconnect(connHandle: 0xFFFF, addrType: .unknown, addr: .zero)) }
+            for c in links where !silent.contains(c.handle) { emitDisconnect(c) }
+        }
+    }
+
+    func transportClosed(_ error: TransportError?, generation g: UInt64) {
+        guard g == generation, power != .off else { return }
+        log.error("transport closed: \(error?.description ?? "closed by the controller")")
+        finishSession(reason: error?.description ?? "the transport closed", raiseEvents: true)
+    }
+
+    // MARK: Incoming packets
+
+    func receive(_ packet: HCIPacket, generation g: UInt64) {
+        guard g == generation, power != .off else { return }
+        switch packet.type {
+        case .event:
+            let event: HCIEvent
+            do {
+                event = try HCIEvent(parsing: packet.bytes)
+            } catch {
+                log.warning("dropped malformed event: \(error)")
+                return
+            }
+            handle(event)
+        case .acl:
+            receiveACL(packet.bytes)
+        default:
+            log.debug("ignored \(packet.type) packet")
+        }
+    }
+
+    private func handle(_ event: HCIEvent) {
+        switch event {
+        case .commandComplete(let e): commands.commandComplete(e)
+        case .commandStatus(let e): commands.commandStatus(e)
+        case .numberOfCompletedPackets(let e):
+            for entry in e.entries { acl.completed(handle: entry.handle, count: Int(entry.count)) }
+            acl.pump()
+        case .disconnectionComplete(let e): handleDisconnectionComplete(e)
+        case .leConnectionComplete(let e):
+            handleConnectionComplete(status: e.status, handle: e.handle, role: e.role, peerAddressType: e.peerAddressType,
+                                     peerAddress: e.peerAddress, interval: e.interval, latency: e.latency,
+                                     timeout: e.supervisionTimeout)
+        case .leEnhancedConnectionComplete(let e):
+            handleConnectionComplete(status: e.status, handle: e.handle, role: e.role, peerAddressType: e.peerAddressType,
+                                     peerAddress: e.peerAddress, interval: e.interval, latency: e.latency,
+                                     timeout: e.supervisionTimeout)
+        case .leConnectionUpdateComplete(let e): handleConnectionUpdate(e)
+        case .leAdvertisingReport(let e): handleAdvertisingReport(e)
+        case .leExtendedAdvertisingReport(let e): handleExtendedAdvertisingReport(e)
+        case .leAdvertisingSetTerminated(let e):
+            if e.advertisingHandle == 0 { advertising = false }
+        case .leScanTimeout:
+            break  // The host times scans itself.
+        case .hardwareError(let e):
+            log.error("controller hardware error 0x\(String(e.code, radix: 16))")
+        case .dataBufferOverflow:
+            log.error("controller reports a data buffer overflow")
+        case .encryptionChange, .leMeta, .unknown:
+            log.debug("unhandled event \(event)")
+        }
+    }
+
+    private func receiveACL(_ bytes: [UInt8]) {
+        let (handle, outcome, discarded) = reassembler.receive(bytes)
+        if let discarded {
+            droppedACL += 1
+            log.warning("ACL on 0x\(String(handle, radix: 16)): \(discarded)")
+        }
+        switch outcome {
+        case .incomplete: return
+        case .dropped(let why):
+            droppedACL += 1
+            log.warning("dropped ACL on 0x\(String(handle, radix: 16)): \(why)")
+        case .pdu(let pdu):
+            guard connections[handle] != nil else {
+                droppedACL += 1
+                log.warning("dropped ACL for unknown connection 0x\(String(handle, radix: 16))")
+                return
+            }
+            let cid = UInt16(pdu[2]) | UInt16(pdu[3]) << 8
+            receiveL2CAP(handle: handle, cid: cid, payload: Array(pdu[4...]))
+        }
+    }
+
+    // MARK: L2CAP out
+
+    /// Sends one L2CAP basic-mode PDU on a fixed channel (Core Vol 3 Part A 3.1).
+    @discardableResult
+    func sendL2CAP(handle: UInt16, cid: UInt16, payload: [UInt8]) -> Bool {
+        guard power == .on, connections[handle] != nil else { return false }
+        var w = ByteWriter(capacity: payload.count + 4)
+        w.u16(UInt16(truncatingIfNeeded: payload.count))
+        w.u16(cid)
+        w.append(payload)
+        return acl.send(handle: handle, pdu: w.bytes)
+    }
+}
+
+/// The transport's delegate for one activation. Hops every callback onto the device's queue and
+/// tags it with the activation's generation, so packets of a closed session are ignored.
+final class TransportSession: HCITransportDelegate, @unchecked Sendable {
+    // Safe: both fields are immutable after init; HostStack is only touched on its queue.
+    private weak var host: HostStack?
+    private let generation: UInt64
+
+    init(host: HostStack, generation: UInt64) {
+        self.host = host
+        self.generation = generation
+    }
+
+    func transport(didReceive packet: HCIPacket) {
+        guard let host else { return }
+        let g = generation
+        host.queue.async { host.receive(packet, generation: g) }
+    }
+
+    func transport(didClose error: TransportError?) {
+        guard let host else { return }
+        let g = generation
+        host.queue.async { host.transportClosed(error, generation: g) }
+    }
+}
+
+func getenvString(_ name: String) -> String? {
+    guard let p = getenv(name) else { return nil }
+    return String(cString: p)
+}
+
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
