@@ -1,6 +1,6 @@
 import BluetoothCore
 import BluetoothHost
-import BluetoothTransport
+@_exported import BluetoothTransport
 
 /// MicroPython's `bluetooth.BLE`, in Swift (see API.md): one Bluetooth LE device on one HCI
 /// controller. Calls are synchronous and thread-safe; events arrive on the device's own queue
@@ -17,6 +17,7 @@ public final class BLE: Sendable {
     public typealias Descriptor = BLEDescriptor
 
     let host: HostStack
+    let factory: TransportFactory
     /// The transport string this device was created with.
     public let transport: String
     /// Process-wide index of this device (names its btsnoop capture).
@@ -35,7 +36,21 @@ public final class BLE: Sendable {
         self.transport = transport
         self.deviceIndex = index
         let factory = try TransportFactory(spec: spec, deviceIndex: index)
+        self.factory = factory
         host = HostStack(label: "\(index)") { try factory.open() }
+    }
+
+    /// A device on a controller reached through any `HCITransport` (a custom transport, or a
+    /// `VirtualController` made with a particular configuration). `commandTimeout` bounds the wait
+    /// for each HCI command's answer.
+    public init(controller: HCITransport, commandTimeout: Double = 3.0) {
+        let index = DeviceCounter.next()
+        transport = controller.name
+        deviceIndex = index
+        let factory = TransportFactory(transport: controller, deviceIndex: index)
+        self.factory = factory
+        host = HostStack(label: "\(index)") { try factory.open() }
+        host.read { $0.config.commandTimeoutSeconds = commandTimeout }
     }
 
     /// A device on `$BLE_TRANSPORT`, or on the default virtual radio.

@@ -5,26 +5,36 @@ import BluetoothTransport
 /// Makes the transport of one device from its transport string. A virtual controller is made once
 /// and kept, so the device keeps its address across `active(false)`/`active(true)`, as a chip does.
 final class TransportFactory: Sendable {
-    let spec: TransportSpec
+    let spec: TransportSpec?
     let deviceIndex: Int
-    private let virtualController: VirtualController?
+    /// The virtual controller of a `virtual` spec, or a transport given by the caller.
+    private let fixed: HCITransport?
 
     init(spec: TransportSpec, deviceIndex: Int) throws {
         self.spec = spec
         self.deviceIndex = deviceIndex
         if case .virtual(let name) = spec {
-            virtualController = VirtualController(radio: VirtualRadio.named(name ?? "default"))
+            fixed = VirtualController(radio: VirtualRadio.named(name ?? "default"))
         } else {
-            virtualController = nil
+            fixed = nil
         }
     }
+
+    init(transport: HCITransport, deviceIndex: Int) {
+        spec = nil
+        self.deviceIndex = deviceIndex
+        fixed = transport
+    }
+
+    /// The virtual controller behind this device, if it has one.
+    var virtualController: VirtualController? { fixed as? VirtualController }
 
     func open() throws -> HCITransport {
         let base: HCITransport
         switch spec {
-        case .virtual:
-            guard let virtualController else { throw TransportError.unavailable("no virtual controller") }
-            base = virtualController
+        case .none, .virtual:
+            guard let fixed else { throw TransportError.unavailable("no controller") }
+            base = fixed
         case let .tcp(host, port): base = TCPTransport(host: host, port: port)
         case let .serial(path, baud): base = SerialTransport(path: path, baud: baud)
         case let .hci(index): base = HCIUserChannelTransport(index: index)

@@ -12,7 +12,7 @@ public final class HostStack: @unchecked Sendable {
     let log: Logger
     private let makeTransport: @Sendable () throws -> HCITransport
 
-    var config = HostConfiguration()
+    package var config = HostConfiguration()
     package var handler: (@Sendable (BLEEvent) -> BLEIRQResult?)?
 
     // Lifecycle

@@ -1,0 +1,173 @@
+import Foundation
+import Testing
+@testable import Bluetooth
+@testable import BluetoothHost
+
+@Suite("Host: ACL reassembly")
+struct HostACLReassemblyTests {
+    func acl(_ handle: UInt16, _ boundary: ACLHeader.Boundary, _ payload: [UInt8]) -> [UInt8] {
+        ACLHeader.packet(handle: handle, boundary: boundary, payload: payload[...])
+    }
+
+    func l2cap(_ cid: UInt16, _ payload: [UInt8]) -> [UInt8] {
+        [UInt8(payload.count & 0xFF), UInt8(payload.count >> 8), UInt8(cid & 0xFF), UInt8(cid >> 8)] + payload
+    }
+
+    @Test func wholePDUsAndFragmentsOfAnySize() {
+        var r = ACLReassembler()
+        let pdu = l2cap(0x0004, Array(0..<100))
+        // Whole PDU in one packet, larger than any buffer size (Bumble's stock controller does this).
+        #expect(r.receive(acl(1, .firstFlushable, pdu)).outcome == .pdu(pdu))
+        // Fragments of every size from 1 to 30 bytes, including a header split across fragments.
+        for size in 1...30 {
+            var outcomes: [ACLReassembler.Outcome] = []
+            var offset = 0
+            while offset < pdu.count {
+                let n = min(size, pdu.count - offset)
+                outcomes.append(r.receive(acl(1, offset == 0 ? .firstFlushable : .continuing,
+                                              Array(pdu[offset..<offset + n]))).outcome)
+                offset += n
+            }
+            #expect(outcomes.last == .pdu(pdu))
+            #expect(outcomes.dropLast().allSatisfy { $0 == .incomplete })
+        }
+    }
+
+    @Test func interleavedLinksStayApart() {
+        var r = ACLReassembler()
+        let a = l2cap(4, [1, 2, 3, 4, 5, 6]), b = l2cap(4, [9, 8, 7, 6, 5, 4])
+        #expect(r.receive(acl(1, .firstFlushable, Array(a[0..<5]))).outcome == .incomplete)
+        #expect(r.receive(acl(2, .firstFlushable, Array(b[0..<3]))).outcome == .incomplete)
+        #expect(r.receive(acl(1, .continuing, Array(a[5...]))).outcome == .pdu(a))
+        #expect(r.receive(acl(2, .continuing, Array(b[3...]))).outcome == .pdu(b))
+    }
+
+    @Test func malformedInputIsDroppedNotTrapped() {
+        var r = ACLReassembler()
+        if case .dropped = r.receive([0x01]).outcome {} else { Issue.record("short header accepted") }
+        if case .dropped = r.receive(acl(1, .continuing, [1, 2])).outcome {} else {
+            Issue.record("continuation without start accepted")
+        }
+        // Length field disagreeing with the packet.
+        if case .dropped = r.receive([0x01, 0x20, 0x05, 0x00, 0x01]).outcome {} else {
+            Issue.record("bad ACL length accepted")
+        }
+        // More bytes than the L2CAP length says.
+        if case .dropped = r.receive(acl(1, .firstFlushable, l2cap(4, [1, 2]) + [0xFF])).outcome {} else {
+            Issue.record("overlong PDU accepted")
+        }
+        // A new start discards a half-received PDU, and says so.
+        _ = r.receive(acl(3, .firstFlushable, [10, 0, 4, 0, 1]))
+        let out = r.receive(acl(3, .firstFlushable, l2cap(4, [7])))
+        #expect(out.outcome == .pdu(l2cap(4, [7])))
+        #expect(out.discarded != nil)
+        // Random bytes never trap.
+        var g = SystemRandomNumberGenerator()
+        for _ in 0..<5000 {
+            let n = Int(g.next() % 40)
+            let bytes = (0..<n).map { _ in UInt8.random(in: 0...255, using: &g) }
+            _ = r.receive(bytes)
+        }
+    }
+}
+
+@Suite("Host: ACL flow control")
+struct HostACLOutboundTests {
+    final class Sink: @unchecked Sendable {
+        var packets: [[UInt8]] = []
+    }
+
+    @Test func fragmentsToBufferSizeAndWaitsForCredits() throws {
+        let sink = Sink()
+        let out = ACLOutbound { sink.packets.append($0.bytes) }
+        out.configure(maxLength: 27, totalBuffers: 3)
+        out.addLink(0x40)
+        let pdu = Array(repeating: UInt8(0xAB), count: 100)
+        #expect(out.send(handle: 0x40, pdu: pdu))
+        // 100 bytes in 27-byte fragments = 4 fragments, only 3 buffers.
+        #expect(sink.packets.count == 3)
+        #expect(out.queuedFragments(0x40) == 1)
+        let h0 = try ACLHeader(parsing: sink.packets[0]), h1 = try ACLHeader(parsing: sink.packets[1])
+        #expect(h0.boundary == .firstNonFlushable && h0.length == 27 && h0.handle == 0x40)
+        #expect(h1.boundary == .continuing)
+        out.completed(handle: 0x40, count: 2)
+        out.pump()
+        #expect(sink.packets.count == 4)
+        #expect(try ACLHeader(parsing: sink.packets[3]).length == 19)
+        // Reassembled, the payloads are the PDU.
+        #expect(sink.packets.flatMap { $0.dropFirst(4) } == pdu)
+        // Unknown links are refused; a disconnected link's buffers return.
+        #expect(!out.send(handle: 0x41, pdu: [1]))
+        #expect(out.freeBuffers == 1)
+        out.removeLink(0x40)
+        #expect(out.freeBuffers == 3)
+    }
+
+    @Test func linksShareBuffersRoundRobin() {
+        let sink = Sink()
+        let out = ACLOutbound { sink.packets.append($0.bytes) }
+        out.configure(maxLength: 10, totalBuffers: 2)
+        out.addLink(1)
+        out.addLink(2)
+        out.send(handle: 1, pdu: Array(repeating: 1, count: 50))  // 5 fragments
+        out.send(handle: 2, pdu: Array(repeating: 2, count: 50))
+        #expect(sink.packets.count == 2)
+        for _ in 0..<8 {
+            let h = (try? ACLHeader(parsing: sink.packets.last ?? []))?.handle ?? 0
+            out.completed(handle: h, count: 1)
+            out.pump()
+        }
+        let handles = sink.packets.compactMap { try? ACLHeader(parsing: $0).handle }
+        #expect(handles.count == 10)
+        // Neither link waits for the other to finish: both appear in the first four.
+        #expect(Set(handles.prefix(4)) == [1, 2])
+        // An empty PDU still goes out as one fragment.
+        out.send(handle: 1, pdu: [])
+        #expect(out.anomalies == 0)
+    }
+}
+
+/// A controller that never answers anything.
+final class SilentController: HCITransport, @unchecked Sendable {
+    let name = "silent"
+    func open(delegate: HCITransportDelegate) throws {}
+    func send(_ packet: HCIPacket) {}
+    func close() {}
+}
+
+/// A transport that cannot open.
+final class BrokenController: HCITransport, @unchecked Sendable {
+    let name = "broken"
+    func open(delegate: HCITransportDelegate) throws { throw TransportError.openFailed("no such controller") }
+    func send(_ packet: HCIPacket) {}
+    func close() {}
+}
+
+@Suite("Host: controller failures")
+struct HostControllerFailureTests {
+    @Test func silentControllerGivesAClearError() throws {
+        let ble = BLE(controller: SilentController(), commandTimeout: 0.2)
+        let t0 = Date()
+        do {
+            try ble.active(true)
+            Issue.record("active(true) succeeded on a silent controller")
+        } catch let e as BLEError {
+            #expect(e.description.contains("did not answer Reset"))
+            #expect(e.errno == 5)
+        }
+        #expect(Date().timeIntervalSince(t0) < 3)
+        #expect(ble.active() == false)
+    }
+
+    @Test func transportThatCannotOpen() throws {
+        let ble = BLE(controller: BrokenController())
+        #expect(throws: BLEError.io("cannot open transport: no such controller")) { try ble.active(true) }
+        #expect(ble.active() == false)
+    }
+
+    @Test func badTransportStrings() throws {
+        for s in ["", "bogus", "tcp:", "tcp:host", "serial:", "hci:x", "tcp:1.2.3.4:99999"] {
+            #expect(throws: BLEError.self, "\(s)") { _ = try BLE(transport: s) }
+        }
+    }
+}
