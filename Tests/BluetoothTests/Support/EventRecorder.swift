@@ -7,18 +7,17 @@ final class EventRecorder: @unchecked Sendable {
     private let condition = NSCondition()
     private var events: [BLE.Event] = []
     private var cursor = 0
-    private var reply: (@Sendable (BLE.Event) -> BLE.IRQResult?)?
 
     /// Attaches to `ble` as its irq handler; `onEvent` may act on events (it runs on the device's queue).
     init(_ ble: BLE, onEvent: (@Sendable (BLE.Event) -> BLE.IRQResult?)? = nil) {
-        reply = onEvent
         ble.irq { [self] event in
+            // The test's own reaction runs first, so a waiter that wakes on this event sees its effects.
+            let result = onEvent?(event)
             condition.lock()
             events.append(event)
-            let r = reply
             condition.broadcast()
             condition.unlock()
-            return r?(event)
+            return result
         }
     }
 
