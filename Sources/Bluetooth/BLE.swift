@@ -87,6 +87,12 @@ public final class BLE: Sendable {
         }
     }
 
+    /// Records every HCI packet of this device to a btsnoop file (Wireshark reads it), from the
+    /// next `active(true)` on; nil stops recording at the next activation. Overrides `BLE_SNOOP`.
+    public func capture(to path: String?) {
+        factory.capturePath.value = path
+    }
+
     // MARK: Events
 
     /// Sets the event handler (nil removes it). It runs on the device's queue, one event at a

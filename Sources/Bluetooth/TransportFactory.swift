@@ -1,4 +1,5 @@
 import BluetoothCore
+import Foundation
 import BluetoothSimulator
 import BluetoothTransport
 
@@ -39,9 +40,35 @@ final class TransportFactory: Sendable {
         case let .serial(path, baud): base = SerialTransport(path: path, baud: baud)
         case let .hci(index): base = HCIUserChannelTransport(index: index)
         }
+        if let path = capturePath.value {
+            return SnoopingTransport(wrapping: base, writer: try BtsnoopWriter(path: path))
+        }
         if let writer = Snoop.fromEnvironment(deviceIndex: deviceIndex) {
             return SnoopingTransport(wrapping: base, writer: writer)
         }
         return base
+    }
+
+    /// A btsnoop file to write from the next activation on (overrides `BLE_SNOOP`).
+    let capturePath = Locked<String?>(nil)
+}
+
+/// A value behind a lock.
+final class Locked<Value: Sendable>: @unchecked Sendable {
+    // Safe: `stored` is only touched under `lock`.
+    private let lock = NSLock()
+    private var stored: Value
+    init(_ value: Value) { stored = value }
+    var value: Value {
+        get {
+            lock.lock()
+            defer { lock.unlock() }
+            return stored
+        }
+        set {
+            lock.lock()
+            stored = newValue
+            lock.unlock()
+        }
     }
 }

@@ -16,7 +16,7 @@ public final class HostStack: @unchecked Sendable {
     package var handler: (@Sendable (BLEEvent) -> BLEIRQResult?)?
 
     // Lifecycle
-    enum Power { case off, starting, on }
+    enum Power { case off, starting, on, stopping }
     var power: Power = .off
     var transport: HCITransport?
     private var session: TransportSession?
@@ -142,6 +142,7 @@ public final class HostStack: @unchecked Sendable {
 
     /// Opens the transport and runs the controller init sequence.
     package func activate() throws {
+        if power == .stopping { finishSession(reason: "Bluetooth was restarted", raiseEvents: false) }
         if power != .off { return }
         let t: HCITransport
         do {
@@ -173,17 +174,30 @@ public final class HostStack: @unchecked Sendable {
     }
 
     /// Stops everything and closes the transport. Links are dropped without events, as
-    /// MicroPython's `active(False)` does.
+    /// MicroPython's `active(False)` does. The controller is left quiet first (advertising and
+    /// scanning off, links closed, Reset), because a controller behind TCP may keep its state.
     package func deactivate() {
-        guard power != .off else { return }
-        if power == .on {
-            // Best effort: leave the controller quiet (a TCP controller may keep its state).
+        switch power {
+        case .off, .stopping:
+            return
+        case .starting:
+            finishSession(reason: "Bluetooth was deactivated", raiseEvents: false)
+        case .on:
+            power = .stopping
+            scanTimer?.cancel()
+            scanTimer = nil
+            pendingConnect?.timer?.cancel()
             if advertising { stopAdvertisingCommands(completion: nil) }
             if scanning { stopScanCommands(completion: nil) }
+            if pendingConnect != nil { send(HCI.LECreateConnectionCancel()) }
             for handle in connections.keys.sorted() { send(HCI.Disconnect(handle: handle, reason: .remotePowerOff)) }
-            send(HCI.Reset())
+            let g = generation
+            // Every command has its own timeout, so this always ends.
+            send(HCI.Reset()) { [weak self] _ in
+                guard let self, self.generation == g else { return }
+                self.finishSession(reason: "Bluetooth was deactivated", raiseEvents: false)
+            }
         }
-        finishSession(reason: "Bluetooth was deactivated", raiseEvents: false)
     }
 
     /// Tears down the session; with `raiseEvents`, tells the app about every link and procedure it ended.
@@ -220,8 +234,9 @@ public final class HostStack: @unchecked Sendable {
 
     func transportClosed(_ error: TransportError?, generation g: UInt64) {
         guard g == generation, power != .off else { return }
-        log.error("transport closed: \(error?.description ?? "closed by the controller")")
-        finishSession(reason: error?.description ?? "the transport closed", raiseEvents: true)
+        let stopping = power == .stopping
+        if !stopping { log.error("transport closed: \(error?.description ?? "closed by the controller")") }
+        finishSession(reason: error?.description ?? "the transport closed", raiseEvents: !stopping)
     }
 
     // MARK: Incoming packets
@@ -239,13 +254,23 @@ public final class HostStack: @unchecked Sendable {
             }
             handle(event)
         case .acl:
-            receiveACL(packet.bytes)
+            if power == .on { receiveACL(packet.bytes) }
         default:
             log.debug("ignored \(packet.type) packet")
         }
     }
 
     private func handle(_ event: HCIEvent) {
+        if power != .on {
+            // Starting (a controller behind TCP may still report an earlier session's links or
+            // scans) or shutting down: only command flow control matters.
+            switch event {
+            case .commandComplete(let e): commands.commandComplete(e)
+            case .commandStatus(let e): commands.commandStatus(e)
+            default: break
+            }
+            return
+        }
         switch event {
         case .commandComplete(let e): commands.commandComplete(e)
         case .commandStatus(let e): commands.commandStatus(e)
