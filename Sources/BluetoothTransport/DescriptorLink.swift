@@ -119,7 +119,10 @@ final class DescriptorLink: Sendable {
             w.buffer.removeAll(keepingCapacity: true)
             w.buffer.append(packet.type.rawValue)
             w.buffer.append(contentsOf: packet.bytes)
-            return w.buffer.withUnsafeBytes { writeAll($0) }
+            let error = w.buffer.withUnsafeBytes { writeAll($0) }
+            // After a failed write the stream may hold half a packet: send nothing more.
+            if error != nil { w.open = false }
+            return error
         }
         if let failure {
             state.withLock { if $0.failure == nil { $0.failure = failure } }

@@ -36,7 +36,7 @@ enum POSIX {
     static func poll(_ fd: Int32, events: Int16, timeoutMs: Int32) -> Int32 {
         let start = monotonicNanoseconds()
         let deadline = start &+ UInt64(max(timeoutMs, 0)) &* 1_000_000
-        var wait = timeoutMs
+        var wait = max(timeoutMs, 0)
         while true {
             var p = pollfd(fd: fd, events: events, revents: 0)
             let rc = Glibc.poll(&p, 1, wait)

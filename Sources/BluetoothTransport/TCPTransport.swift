@@ -17,7 +17,7 @@ public final class TCPTransport: HCITransport {
     public init(host: String, port: UInt16, connectTimeoutMs: Int = 5_000) {
         self.host = host
         self.port = port
-        self.connectTimeoutMs = max(connectTimeoutMs, 1)
+        self.connectTimeoutMs = min(max(connectTimeoutMs, 1), 86_400_000)
         self.name = TransportSpec.tcp(host: host, port: port).description
     }
 
