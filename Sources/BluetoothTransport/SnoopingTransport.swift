@@ -1,0 +1,48 @@
+import BluetoothCore
+
+/// Wraps any transport and records every packet, both ways, in a btsnoop capture. Packets are
+/// forwarded unchanged; sent packets are recorded before they are handed to the wrapped transport.
+public final class SnoopingTransport: HCITransport {
+    public let inner: any HCITransport
+    public let writer: BtsnoopWriter
+
+    public init(wrapping inner: any HCITransport, writer: BtsnoopWriter) {
+        self.inner = inner
+        self.writer = writer
+    }
+
+    public var name: String { inner.name }
+
+    public func open(delegate: HCITransportDelegate) throws {
+        try inner.open(delegate: RecordingDelegate(writer: writer, downstream: delegate))
+    }
+
+    public func send(_ packet: HCIPacket) {
+        writer.write(packet, direction: .sent)
+        inner.send(packet)
+    }
+
+    public func close() {
+        inner.close()
+    }
+
+    /// Records what the controller sends, then passes it on.
+    private final class RecordingDelegate: HCITransportDelegate {
+        let writer: BtsnoopWriter
+        let downstream: HCITransportDelegate
+
+        init(writer: BtsnoopWriter, downstream: HCITransportDelegate) {
+            self.writer = writer
+            self.downstream = downstream
+        }
+
+        func transport(didReceive packet: HCIPacket) {
+            writer.write(packet, direction: .received)
+            downstream.transport(didReceive: packet)
+        }
+
+        func transport(didClose error: TransportError?) {
+            downstream.transport(didClose: error)
+        }
+    }
+}
