@@ -29,8 +29,8 @@ public final class BLE: Sendable {
         let spec: TransportSpec
         do {
             spec = try TransportSpec(parsing: transport)
-        } catch let e as TransportError {
-            throw BLEError.invalidArgument(e.description)
+        } catch {
+            throw BLEError.invalidArgument(error.description)
         }
         let index = DeviceCounter.next()
         self.transport = transport
