@@ -1,0 +1,568 @@
+// Support for the interop tests against Google's Bumble (Python, from PyPI).
+//
+// Layout (all paths from the project root, found from this file's #filePath):
+//   scripts/setup-bumble.sh          makes .venv-interop/ with the pinned bumble, prints its python
+//   Tests/Interop/bumble_controllers.py  stock Bumble virtual controllers on one LocalLink (H4 TCP / pty)
+//   Tests/Interop/bumble_peer.py     a Bumble host device: advertise / scan / connect
+//
+// Every wait here is bounded, and every child process is terminated (SIGTERM, then SIGKILL after a
+// grace period) when its owner goes away; the Python scripts also exit on their own when their
+// parent dies or their --duration/--timeout elapses.
+
+import Foundation
+import Bluetooth
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+// MARK: - Errors
+
+struct InteropError: Error, CustomStringConvertible, Sendable {
+    let description: String
+    init(_ description: String) { self.description = description }
+}
+
+// MARK: - Locations and the Python environment
+
+enum Interop {
+    /// The project root: the nearest ancestor of this file that holds Package.swift.
+    static let projectRoot: URL = {
+        var dir = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
+        while dir.path != "/" {
+            if FileManager.default.fileExists(atPath: dir.appendingPathComponent("Package.swift").path) {
+                return dir
+            }
+            dir = dir.deletingLastPathComponent()
+        }
+        // Tests/BluetoothTests/Interop/InteropSupport.swift -> four levels up.
+        return URL(fileURLWithPath: #filePath)
+            .deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent().deletingLastPathComponent()
+    }()
+
+    static var scriptsDirectory: URL { projectRoot.appendingPathComponent("Tests/Interop") }
+    static var setupScript: URL { projectRoot.appendingPathComponent("scripts/setup-bumble.sh") }
+
+    /// Runs scripts/setup-bumble.sh once per test process; the outcome (the venv's python, or the
+    /// script's own message) is cached. Throws when the environment cannot be set up: the interop
+    /// tests then fail with that message, they never skip silently.
+    static func python() throws -> String {
+        try setupResult.get()
+    }
+
+    private static let setupResult: Result<String, InteropError> = runSetup()
+
+    private static func runSetup() -> Result<String, InteropError> {
+        let script = setupScript.path
+        guard FileManager.default.isExecutableFile(atPath: script) ||
+              FileManager.default.fileExists(atPath: script) else {
+            return .failure(InteropError("interop setup: \(script) is missing"))
+        }
+        let outcome: InteropProcessOutcome
+        do {
+            // The first run creates the venv and installs bumble from PyPI (about a minute);
+            // later runs only check it.
+            outcome = try interopRun(executable: "/bin/bash", arguments: [script], timeout: 600)
+        } catch {
+            return .failure(InteropError("interop setup: cannot run \(script): \(error)"))
+        }
+        guard outcome.status == 0 else {
+            let why = outcome.stderr.trimmingCharacters(in: .whitespacesAndNewlines)
+            return .failure(InteropError(
+                "interop setup failed (\(script) exited with \(outcome.statusDescription)): " +
+                (why.isEmpty ? outcome.stdout : why)))
+        }
+        let lines = outcome.stdout.split(separator: "\n").map {
+            $0.trimmingCharacters(in: .whitespaces)
+        }.filter { !$0.isEmpty }
+        guard let python = lines.last, FileManager.default.isExecutableFile(atPath: python) else {
+            return .failure(InteropError(
+                "interop setup: \(script) did not print an executable python path " +
+                "(stdout: \(outcome.stdout.debugDescription), stderr: \(outcome.stderr.debugDescription))"))
+        }
+        return .success(python)
+    }
+}
+
+// MARK: - Running a process to completion
+
+struct InteropProcessOutcome: Sendable {
+    var status: Int32
+    var signaled: Bool
+    var stdout: String
+    var stderr: String
+    var statusDescription: String { signaled ? "signal \(status)" : "status \(status)" }
+}
+
+/// Runs a command, collecting its output, and kills it if it outlives `timeout` seconds.
+func interopRun(executable: String, arguments: [String], timeout: Double) throws -> InteropProcessOutcome {
+    let child = try InteropProcess(name: URL(fileURLWithPath: arguments.first ?? executable).lastPathComponent,
+                                 executable: executable, arguments: arguments)
+    defer { child.terminate() }
+    guard let status = child.waitForExit(timeout: timeout) else {
+        throw InteropError("\(arguments.joined(separator: " ")) did not finish within \(Int(timeout)) s; "
+                           + "stderr: \(child.stderrText)")
+    }
+    return InteropProcessOutcome(status: status.code, signaled: status.signaled,
+                          stdout: child.stdoutLines.joined(separator: "\n"), stderr: child.stderrText)
+}
+
+// MARK: - A child process with line-oriented stdout
+
+/// A child process whose stdout is read line by line on a background thread and whose stderr is
+/// captured for failure messages. `terminate()` (also run by `deinit`) sends SIGTERM, then SIGKILL
+/// after a grace period, so nothing outlives its owner.
+final class InteropProcess: @unchecked Sendable, CustomStringConvertible {
+    struct ExitStatus: Sendable, Equatable {
+        var code: Int32
+        var signaled: Bool
+    }
+
+    /// What the reader threads and the termination handler share with the waiting test thread.
+    /// It is separate from InteropProcess so that those threads do not keep the InteropProcess alive:
+    /// its deinit (and so the termination of the child) runs when its owner lets it go.
+    private final class Output: @unchecked Sendable {
+        let condition = NSCondition()
+        // Guarded by `condition`.
+        var lines: [String] = []
+        var consumed = Set<Int>()
+        var partial = Data()
+        var stdoutClosed = false
+        var stderrData = Data()
+        var exitStatus: ExitStatus?
+
+        func pump(_ handle: FileHandle, isStdout: Bool) {
+            while true {
+                let chunk = handle.availableData  // blocks; empty at end of file
+                condition.lock()
+                if chunk.isEmpty {
+                    if isStdout {
+                        if !partial.isEmpty {
+                            lines.append(String(decoding: partial, as: UTF8.self))
+                            partial.removeAll()
+                        }
+                        stdoutClosed = true
+                    }
+                    condition.broadcast()
+                    condition.unlock()
+                    return
+                }
+                if isStdout {
+                    partial.append(chunk)
+                    while let newline = partial.firstIndex(of: UInt8(ascii: "\n")) {
+                        var line = String(decoding: partial[partial.startIndex..<newline], as: UTF8.self)
+                        if line.hasSuffix("\r") { line.removeLast() }
+                        lines.append(line)
+                        partial.removeSubrange(partial.startIndex...newline)
+                    }
+                } else {
+                    stderrData.append(chunk)
+                    if stderrData.count > 256 * 1024 {  // keep the tail only
+                        stderrData.removeFirst(stderrData.count - 128 * 1024)
+                    }
+                }
+                condition.broadcast()
+                condition.unlock()
+            }
+        }
+
+        func exited(_ status: ExitStatus) {
+            condition.lock()
+            exitStatus = status
+            condition.broadcast()
+            condition.unlock()
+        }
+    }
+
+    let name: String
+    private let process = Process()
+    private let output = Output()
+
+    /// Starts `executable` with `arguments`. `environment` entries are added to the inherited ones.
+    init(name: String, executable: String, arguments: [String], environment: [String: String] = [:]) throws {
+        self.name = name
+        process.executableURL = URL(fileURLWithPath: executable)
+        process.arguments = arguments
+        var env = ProcessInfo.processInfo.environment
+        for (key, value) in environment { env[key] = value }
+        process.environment = env
+        process.currentDirectoryURL = Interop.projectRoot
+        let out = Pipe(), err = Pipe()
+        process.standardOutput = out
+        process.standardError = err
+        process.standardInput = FileHandle.nullDevice
+        let output = self.output
+        process.terminationHandler = { finished in
+            output.exited(ExitStatus(code: finished.terminationStatus,
+                                     signaled: finished.terminationReason == .uncaughtSignal))
+        }
+        try process.run()
+        let outHandle = out.fileHandleForReading, errHandle = err.fileHandleForReading
+        Thread.detachNewThread { output.pump(outHandle, isStdout: true) }
+        Thread.detachNewThread { output.pump(errHandle, isStdout: false) }
+    }
+
+    deinit {
+        terminate()
+    }
+
+    var pid: Int32 { process.processIdentifier }
+
+    // MARK: Output
+
+    /// Every stdout line so far.
+    var stdoutLines: [String] {
+        output.condition.lock(); defer { output.condition.unlock() }
+        return output.lines
+    }
+
+    /// The stderr captured so far (its tail if it is long).
+    var stderrText: String {
+        output.condition.lock(); defer { output.condition.unlock() }
+        return String(decoding: output.stderrData, as: UTF8.self)
+    }
+
+    /// Waits for a stdout line starting with `prefix` that no earlier call returned, and returns
+    /// it (each line is returned at most once, so successive waits for the same prefix see
+    /// successive lines). Throws when `timeout` seconds pass, or when the process has closed its
+    /// stdout without printing such a line; the error carries stdout, stderr and the exit status.
+    @discardableResult
+    func waitForLine(prefix: String, timeout: Double = 15) throws -> String {
+        let deadline = Date(timeIntervalSinceNow: timeout)
+        let o = output
+        o.condition.lock()
+        defer { o.condition.unlock() }
+        while true {
+            for (index, line) in o.lines.enumerated() where !o.consumed.contains(index) && line.hasPrefix(prefix) {
+                o.consumed.insert(index)
+                return line
+            }
+            if o.stdoutClosed {
+                // Give the exit status a moment to arrive, for the message.
+                if o.exitStatus == nil { _ = o.condition.wait(until: Date(timeIntervalSinceNow: 0.5)) }
+                throw InteropError("\(name): ended without printing a line starting with '\(prefix)'\n"
+                                   + reportLocked())
+            }
+            if !o.condition.wait(until: deadline) && Date() >= deadline {
+                throw InteropError("\(name): no line starting with '\(prefix)' within \(timeout) s\n"
+                                   + reportLocked())
+            }
+        }
+    }
+
+    /// Whether a line starting with `prefix` was printed (consumed or not).
+    func hasLine(prefix: String) -> Bool {
+        output.condition.lock(); defer { output.condition.unlock() }
+        return output.lines.contains { $0.hasPrefix(prefix) }
+    }
+
+    // MARK: Lifetime
+
+    /// Waits for the process to exit; nil if it is still running after `timeout` seconds.
+    func waitForExit(timeout: Double) -> ExitStatus? {
+        let deadline = Date(timeIntervalSinceNow: timeout)
+        let o = output
+        o.condition.lock()
+        defer { o.condition.unlock() }
+        while o.exitStatus == nil {
+            if !o.condition.wait(until: deadline) && Date() >= deadline { break }
+        }
+        return o.exitStatus
+    }
+
+    /// Waits for the process to exit and throws unless it exits with status 0.
+    func requireSuccessfulExit(timeout: Double = 15) throws {
+        guard let status = waitForExit(timeout: timeout) else {
+            throw InteropError("\(name): still running after \(timeout) s\n\(report())")
+        }
+        guard status == ExitStatus(code: 0, signaled: false) else {
+            throw InteropError("\(name): exited with \(status.signaled ? "signal" : "status") \(status.code)\n\(report())")
+        }
+    }
+
+    var isRunning: Bool {
+        output.condition.lock(); defer { output.condition.unlock() }
+        return output.exitStatus == nil
+    }
+
+    /// SIGTERM, then SIGKILL if the process is still there after `grace` seconds. Idempotent.
+    func terminate(grace: Double = 3) {
+        guard isRunning else { return }
+        let pid = process.processIdentifier
+        guard pid > 0 else { return }
+        kill(pid, SIGTERM)
+        if waitForExit(timeout: grace) == nil {
+            kill(pid, SIGKILL)
+            _ = waitForExit(timeout: 5)
+        }
+    }
+
+    // MARK: Diagnostics
+
+    /// stdout, stderr (tail) and the exit status, for failure messages.
+    func report() -> String {
+        output.condition.lock(); defer { output.condition.unlock() }
+        return reportLocked()
+    }
+
+    private func reportLocked() -> String {
+        let o = output
+        let status = o.exitStatus.map { $0.signaled ? "killed by signal \($0.code)" : "exit status \($0.code)" }
+            ?? "still running"
+        var err = String(decoding: o.stderrData, as: UTF8.self)
+        if err.count > 4000 { err = "..." + String(err.suffix(4000)) }
+        return "--- \(name) (pid \(process.processIdentifier), \(status)) stdout:\n"
+            + o.lines.joined(separator: "\n")
+            + (o.partial.isEmpty ? "" : "\n" + String(decoding: o.partial, as: UTF8.self))
+            + "\n--- \(name) stderr:\n" + err
+    }
+
+    var description: String { "\(name) (pid \(process.processIdentifier))" }
+}
+
+// MARK: - Parsing the scripts' lines
+
+/// The `key=value` fields of a line (the first word and other words without `=` are ignored;
+/// a value runs to the next space).
+func interopFields(_ line: String) -> [String: String] {
+    var fields: [String: String] = [:]
+    for word in line.split(separator: " ") {
+        guard let eq = word.firstIndex(of: "=") else { continue }
+        fields[String(word[..<eq])] = String(word[word.index(after: eq)...])
+    }
+    return fields
+}
+
+/// A required field, with the whole line in the error.
+func interopField(_ key: String, of line: String) throws -> String {
+    guard let value = interopFields(line)[key] else {
+        throw InteropError("no field '\(key)=' in line: \(line)")
+    }
+    return value
+}
+
+/// Bytes from hex (`"0201ff"`); an empty string gives `[]`.
+func interopBytes(hex: String) throws -> [UInt8] {
+    let chars = Array(hex.utf8)
+    guard chars.count % 2 == 0 else { throw InteropError("odd-length hex: \(hex)") }
+    var out: [UInt8] = []
+    out.reserveCapacity(chars.count / 2)
+    var i = 0
+    while i < chars.count {
+        guard let byte = UInt8(String(decoding: chars[i..<i + 2], as: UTF8.self), radix: 16) else {
+            throw InteropError("bad hex: \(hex)")
+        }
+        out.append(byte)
+        i += 2
+    }
+    return out
+}
+
+func interopHex(_ data: [UInt8]) -> String {
+    data.map { $0 < 16 ? "0" + String($0, radix: 16) : String($0, radix: 16) }.joined()
+}
+
+/// One advertising data structure: length, AD type, value.
+func interopAD(_ type: UInt8, _ value: [UInt8]) -> [UInt8] {
+    [UInt8(value.count + 1), type] + value
+}
+
+/// A Bluetooth address and its kind as the scripts print them (`address=AA:.. type=public|random`).
+struct InteropAddress: Sendable, Equatable, CustomStringConvertible {
+    var type: AddressType
+    var address: BluetoothAddress
+
+    init(type: AddressType, address: BluetoothAddress) {
+        self.type = type
+        self.address = address
+    }
+
+    /// From the `address=` (or `addressKey`) and `type=` (or `typeKey`) fields of a line.
+    init(line: String, addressKey: String = "address", typeKey: String = "type") throws {
+        let text = try interopField(addressKey, of: line)
+        guard let address = BluetoothAddress(text.lowercased()) else {
+            throw InteropError("bad address '\(text)' in line: \(line)")
+        }
+        switch try interopField(typeKey, of: line) {
+        case "public": type = .public
+        case "random": type = .random
+        case let other: throw InteropError("bad address type '\(other)' in line: \(line)")
+        }
+        self.address = address
+    }
+
+    /// The spelling of bumble_peer.py's `--address-type`.
+    var typeArgument: String { type == .public ? "public" : "random" }
+    var description: String { "\(address) (\(typeArgument))" }
+}
+
+// MARK: - The controllers process
+
+/// `bumble_controllers.py`: stock Bumble virtual controllers on one LocalLink, one process per test.
+final class BumbleControllers: @unchecked Sendable {
+    let process: InteropProcess
+    let readyLine: String
+    private let fields: [String: String]
+    private let ptyDirectory: URL?
+
+    /// Starts `tcpCount` TCP controllers, preceded by one pty controller when `withPty` is true
+    /// (then C0 is the pty). Waits for the READY line.
+    init(tcpCount: Int = 2, withPty: Bool = false, duration: Int = 120) throws {
+        let python = try Interop.python()
+        var arguments = [Interop.scriptsDirectory.appendingPathComponent("bumble_controllers.py").path,
+                         "--duration", String(duration), "-n", String(tcpCount)]
+        if withPty {
+            let dir = FileManager.default.temporaryDirectory
+                .appendingPathComponent("ble-interop-\(getpid())-\(UUID().uuidString.prefix(8))")
+            try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+            ptyDirectory = dir
+            arguments += ["--pty", dir.appendingPathComponent("hci-pty").path]
+        } else {
+            ptyDirectory = nil
+        }
+        process = try InteropProcess(name: "bumble_controllers.py", executable: python,
+                                   arguments: ["-u"] + arguments, environment: ["PYTHONUNBUFFERED": "1"])
+        readyLine = try process.waitForLine(prefix: "READY", timeout: 15)
+        fields = interopFields(readyLine)
+    }
+
+    deinit {
+        process.terminate()
+        if let ptyDirectory { try? FileManager.default.removeItem(at: ptyDirectory) }
+    }
+
+    /// Our stack's transport string for controller `index`: `tcp:127.0.0.1:PORT` or `serial:PATH`.
+    func transport(_ index: Int) throws -> String {
+        guard let spec = fields["C\(index)"] else {
+            throw InteropError("controllers: no C\(index) in \(readyLine)")
+        }
+        return spec
+    }
+
+    /// The Bumble transport string for controller `index` (`tcp-client:HOST:PORT` or `serial:PATH`).
+    func bumbleTransport(_ index: Int) throws -> String {
+        let spec = try transport(index)
+        if spec.hasPrefix("tcp:") { return "tcp-client:" + spec.dropFirst("tcp:".count) }
+        return spec
+    }
+
+    /// True for the stock controller, whose scan-response reports repeat the advertising data
+    /// instead of carrying the scan response data (README gotcha 5).
+    var scanResponseEchoesAdvertisingData: Bool { fields["scan_rsp"] == "echo" }
+}
+
+// MARK: - A Bumble peer process
+
+/// `bumble_peer.py MODE ...` on one of the controllers.
+final class BumblePeer: @unchecked Sendable {
+    let process: InteropProcess
+
+    /// `arguments` follow the mode (e.g. `["--name", "BUMBLE-IOP"]`). `timeout` bounds the whole
+    /// Python run (its own --timeout).
+    init(_ mode: String, _ arguments: [String], controllers: BumbleControllers, index: Int = 1,
+         timeout: Int = 30) throws {
+        let python = try Interop.python()
+        let script = Interop.scriptsDirectory.appendingPathComponent("bumble_peer.py").path
+        process = try InteropProcess(
+            name: "bumble_peer.py \(mode)", executable: python,
+            arguments: ["-u", script, "--transport", try controllers.bumbleTransport(index),
+                        "--timeout", String(timeout), mode] + arguments,
+            environment: ["PYTHONUNBUFFERED": "1"])
+    }
+
+    deinit { process.terminate() }
+
+    @discardableResult
+    func waitForLine(prefix: String, timeout: Double = 15) throws -> String {
+        try process.waitForLine(prefix: prefix, timeout: timeout)
+    }
+}
+
+// MARK: - Our events
+
+/// Records every event of one `BLE` (feed it from `ble.irq`) and lets a test wait for them.
+final class InteropEventRecorder: @unchecked Sendable {
+    private let condition = NSCondition()
+    private var events: [BLE.Event] = []
+    private var consumed = Set<Int>()
+
+    /// The handler to give to `ble.irq`: records the event and returns nil ("accept / nothing").
+    var handler: @Sendable (BLE.Event) -> BLE.IRQResult? {
+        { [self] event in
+            self.record(event)
+            return nil
+        }
+    }
+
+    func record(_ event: BLE.Event) {
+        condition.lock()
+        events.append(event)
+        condition.broadcast()
+        condition.unlock()
+    }
+
+    var all: [BLE.Event] {
+        condition.lock(); defer { condition.unlock() }
+        return events
+    }
+
+    /// The first recorded event matching `predicate` that no earlier wait returned, waiting up to
+    /// `timeout` seconds for it; nil on timeout.
+    func wait(timeout: Double, where predicate: (BLE.Event) -> Bool) -> BLE.Event? {
+        let deadline = Date(timeIntervalSinceNow: min(timeout, 15))
+        condition.lock()
+        defer { condition.unlock() }
+        var searched = 0
+        while true {
+            while searched < events.count {
+                let index = searched
+                searched += 1
+                if !consumed.contains(index) && predicate(events[index]) {
+                    consumed.insert(index)
+                    return events[index]
+                }
+            }
+            if !condition.wait(until: deadline) && Date() >= deadline { return nil }
+        }
+    }
+
+    /// Like `wait`, but throws an error naming `what` and listing what was received.
+    func require(_ what: String, timeout: Double = 15, where predicate: (BLE.Event) -> Bool) throws -> BLE.Event {
+        if let event = wait(timeout: timeout, where: predicate) { return event }
+        throw InteropError("no \(what) within \(min(timeout, 15)) s; events received: \(summary())")
+    }
+
+    /// A short listing of the recorded events (the last 40), for failure messages.
+    func summary() -> String {
+        let list = all
+        let shown = list.suffix(40).map { "\($0)" }
+        return "\(list.count) event(s)" + (list.count > 40 ? ", last 40" : "") + ": ["
+            + shown.joined(separator: ", ") + "]"
+    }
+}
+
+// MARK: - Our device
+
+/// Creates a `BLE` on `transport`, records its events, activates it, runs `body`, and always
+/// deactivates it (`active(false)`) afterwards, also when `body` throws.
+func withInteropDevice<T>(_ transport: String, _ body: (BLE, InteropEventRecorder) throws -> T) throws -> T {
+    let ble = try BLE(transport: transport)
+    let events = InteropEventRecorder()
+    ble.irq(events.handler)
+    try ble.active(true)
+    let result: T
+    do {
+        result = try body(ble, events)
+    } catch {
+        _ = try? ble.active(false)
+        ble.irq(nil)
+        throw error
+    }
+    try ble.active(false)
+    ble.irq(nil)
+    return result
+}
