@@ -1,0 +1,271 @@
+import BluetoothCore
+import BluetoothTransport
+
+/// A virtual Bluetooth LE controller. It speaks HCI bytes exactly like a chip behind a UART, so a
+/// host cannot tell it from hardware, and it is its own `HCITransport`: the host opens it, sends
+/// commands and ACL data with `send(_:)` and receives events and ACL data through its delegate,
+/// in order, on the radio's queue.
+///
+/// All link-layer state lives on the radio's `DeviceQueue`; nothing here blocks or spawns threads.
+public final class VirtualController: HCITransport, @unchecked Sendable {
+    // Safe: the `let` properties are immutable and every `var` is read and written only on
+    // `radio.queue` (the public entry points hop there with `async` or `sync`, timers fire there),
+    // which serializes all access. That is what makes the unchecked Sendable conformance sound.
+
+    public struct Configuration: Sendable {
+        /// Which LE buffer-size commands the controller answers, to exercise a host's fallbacks.
+        public enum LEBufferSize: Sendable, Equatable {
+            /// LE Read Buffer Size v2 and v1 both answer with the LE buffers.
+            case v2
+            /// LE Read Buffer Size v2 is an unknown command (its supported-commands bit is clear).
+            case v1only
+            /// LE Read Buffer Size (v1 and v2) answer length 0 / count 0: the host must use the
+            /// shared buffers of Read Buffer Size.
+            case sharedOnly
+        }
+
+        /// Support the LE extended advertising, scanning and create-connection commands (and set the
+        /// LE Extended Advertising feature bit).
+        public var extendedAdvertising: Bool
+        /// Size of one ACL data buffer (the longest ACL payload the host may send).
+        public var aclDataPacketLength: UInt16
+        /// Number of ACL data buffers.
+        public var totalNumACLDataPackets: UInt8
+        public var maxConnections: Int
+        public var leBufferSize: LEBufferSize
+        public var hciVersion: UInt8
+        public var hciSubversion: UInt16
+        public var lmpVersion: UInt8
+        /// Company identifier; 0xFFFF is reserved for internal use, fitting a virtual chip.
+        public var manufacturer: UInt16
+        public var lmpSubversion: UInt16
+        /// Advertising sets of the extended commands.
+        public var numberOfAdvertisingSets: UInt8
+        /// Total advertising (or scan response) data of one extended set, at most 1650.
+        public var maxAdvertisingDataLength: UInt16
+        /// Where protocol violations by the host are logged; nil logs nothing (the counter still
+        /// counts them).
+        public var log: (@Sendable (String) -> Void)?
+
+        public init(extendedAdvertising: Bool = true, aclDataPacketLength: UInt16 = 251,
+                    totalNumACLDataPackets: UInt8 = 16, maxConnections: Int = 256, leBufferSize: LEBufferSize = .v2,
+                    hciVersion: UInt8 = 0x0D, hciSubversion: UInt16 = 0x0001, lmpVersion: UInt8 = 0x0D,
+                    manufacturer: UInt16 = 0xFFFF, lmpSubversion: UInt16 = 0x0001,
+                    numberOfAdvertisingSets: UInt8 = 16, maxAdvertisingDataLength: UInt16 = 1650,
+                    log: (@Sendable (String) -> Void)? = VirtualController.standardErrorLog) {
+            self.extendedAdvertising = extendedAdvertising
+            self.aclDataPacketLength = aclDataPacketLength
+            self.totalNumACLDataPackets = totalNumACLDataPackets
+            self.maxConnections = maxConnections
+            self.leBufferSize = leBufferSize
+            self.hciVersion = hciVersion
+            self.hciSubversion = hciSubversion
+            self.lmpVersion = lmpVersion
+            self.manufacturer = manufacturer
+            self.lmpSubversion = lmpSubversion
+            self.numberOfAdvertisingSets = numberOfAdvertisingSets
+            self.maxAdvertisingDataLength = min(maxAdvertisingDataLength, 1650)
+            self.log = log
+        }
+    }
+
+    /// Writes a line to standard error.
+    public static let standardErrorLog: @Sendable (String) -> Void = { line in
+        var s = StandardError()
+        print(line, to: &s)
+    }
+
+    public let radio: VirtualRadio
+    public let configuration: Configuration
+    /// The controller's public device address (BD_ADDR), unique in the process.
+    public let publicAddress: BluetoothAddress
+    public let name: String
+
+    let core: RadioCore
+
+    // MARK: Radio-queue state
+
+    weak var delegate: HCITransportDelegate?
+    var powered = false
+    var eventMask: UInt64 = VirtualController.defaultEventMask
+    var leEventMask: UInt64 = VirtualController.defaultLEEventMask
+    var randomAddress: BluetoothAddress?
+    var mode: CommandMode = .unset
+
+    /// The advertising set of the legacy commands.
+    var legacySet = AdvertisingSet(handle: 0)
+    /// The advertising sets of the extended commands, by handle.
+    var extendedSets: [UInt8: AdvertisingSet] = [:]
+
+    var legacyScanParameters = LegacyScanParameters()
+    var extendedScanParameters = ExtendedScanParameters()
+    var scan: ScanState?
+    var initiator: InitiatorState?
+
+    var links: [UInt16: Link] = [:]
+    var lastHandle: UInt16 = 0
+    var aclBuffersInUse = 0
+    /// Packets accepted per handle since the last Number Of Completed Packets.
+    var completedPackets: [UInt16: UInt16] = [:]
+    var violationCount = 0
+    var lastViolationText: String?
+
+    static let defaultEventMask: UInt64 = 0x0000_1FFF_FFFF_FFFF
+    static let defaultLEEventMask: UInt64 = 0x0000_0000_0000_001F
+
+    public init(radio: VirtualRadio, configuration: Configuration = .init()) {
+        self.radio = radio
+        self.configuration = configuration
+        self.core = radio.core
+        publicAddress = RadioRegistry.shared.nextPublicAddress()
+        name = "virtual:\(radio.name)"
+    }
+
+    // MARK: HCITransport
+
+    /// Powers the controller on: it joins the radio in its reset state.
+    public func open(delegate: HCITransportDelegate) throws {
+        try radio.queue.sync {
+            guard !powered else { throw TransportError.openFailed("\(name) (\(publicAddress)) is already open") }
+            self.delegate = delegate
+            powered = true
+            resetState(peerReason: .connectionTimeout)
+            core.attach(self)
+        }
+    }
+
+    /// Takes a command or ACL packet from the host; handled in order on the radio queue.
+    public func send(_ packet: HCIPacket) {
+        radio.queue.async { [self] in
+            core.perform { receiveFromHost(packet) }
+        }
+    }
+
+    /// Powers the controller off: its links drop (peers see Connection Timeout), advertising and
+    /// scanning stop, and it leaves the radio. Idempotent.
+    public func close() {
+        radio.queue.sync {
+            core.perform {
+                guard powered else { return }
+                resetState(peerReason: .connectionTimeout)
+                powered = false
+                delegate = nil
+                core.detach(self)
+            }
+        }
+    }
+
+    // MARK: Introspection
+
+    /// ACL packets and other input the host should never have sent (too long, over the buffer
+    /// count, unknown handle, bad header...): dropped, counted and logged.
+    public var protocolViolations: Int { radio.queue.sync { violationCount } }
+
+    /// The description of the last protocol violation, if any.
+    public var lastProtocolViolation: String? { radio.queue.sync { lastViolationText } }
+
+    /// Number of live connections.
+    public var connectionCount: Int { radio.queue.sync { links.count } }
+
+    // MARK: Delivery
+
+    func deliverToHost(_ packet: HCIPacket) {
+        guard powered, let d = delegate else { return }
+        d.transport(didReceive: packet)
+    }
+
+    func violation(_ text: String) {
+        violationCount += 1
+        lastViolationText = text
+        configuration.log?("[\(name) \(publicAddress)] protocol violation: \(text)")
+    }
+
+    /// True when the event masks let this event through to the host.
+    func eventEnabled(code: UInt8, subevent: UInt8?) -> Bool {
+        switch code {
+        case 0x0E, 0x0F, 0x13:
+            return true // Command Complete, Command Status, Number Of Completed Packets
+        case 0x3E:
+            guard eventMask & (1 << 61) != 0 else { return false }
+            guard let sub = subevent, sub >= 1, sub <= 64 else { return false }
+            return leEventMask & (1 << UInt64(sub - 1)) != 0
+        case 1...64:
+            return eventMask & (1 << UInt64(code - 1)) != 0
+        default:
+            return true
+        }
+    }
+
+    func emit<E: HCIEventParameters>(_ event: E) {
+        guard eventEnabled(code: E.eventCode, subevent: E.subeventCode) else { return }
+        core.enqueue(event.packet, to: self)
+    }
+
+    func leSubeventEnabled(_ sub: UInt8) -> Bool { eventEnabled(code: 0x3E, subevent: sub) }
+
+    // MARK: Reset
+
+    /// Back to the power-on state: everything stops, links drop (each peer host is told
+    /// `peerReason`), masks and parameters return to their defaults.
+    func resetState(peerReason: HCIStatus) {
+        for (_, set) in extendedSets { stopAdvertising(set) }
+        extendedSets.removeAll()
+        stopAdvertising(legacySet)
+        legacySet = AdvertisingSet(handle: 0)
+        stopScanning()
+        cancelInitiator()
+        let all = links
+        links.removeAll()
+        for (_, link) in all { link.peer(of: self)?.linkLost(link, reason: peerReason) }
+        lastHandle = 0
+        aclBuffersInUse = 0
+        completedPackets.removeAll()
+        eventMask = Self.defaultEventMask
+        leEventMask = Self.defaultLEEventMask
+        randomAddress = nil
+        mode = .unset
+        legacyScanParameters = LegacyScanParameters()
+        extendedScanParameters = ExtendedScanParameters()
+        suggestedMaxTxOctets = 27
+        suggestedMaxTxTime = 328
+        filterAcceptList.removeAll()
+    }
+
+    // Data length defaults (LE Write Suggested Default Data Length).
+    var suggestedMaxTxOctets: UInt16 = 27
+    var suggestedMaxTxTime: UInt16 = 328
+    /// The Filter Accept List: (address type, address).
+    var filterAcceptList: Set<FilterEntry> = []
+    static let filterAcceptListSize = 16
+
+    struct FilterEntry: Hashable {
+        var type: UInt8
+        var address: BluetoothAddress
+    }
+
+    // MARK: Addresses
+
+    /// The address and type used on the air for an own-address-type parameter (0/2 public,
+    /// 1/3 random); nil when a random address is needed and none is set.
+    func airAddress(ownAddressType: UInt8, setRandom: BluetoothAddress? = nil) -> (BluetoothAddress, UInt8)? {
+        switch ownAddressType {
+        case 0, 2: return (publicAddress, 0)
+        case 1, 3:
+            guard let r = setRandom ?? randomAddress else { return nil }
+            return (r, 1)
+        default: return nil
+        }
+    }
+}
+
+/// Which family of advertising/scanning commands the host has chosen since the last reset
+/// (Core Vol 4 Part E 3.1.1: mixing them is disallowed).
+enum CommandMode {
+    case unset, legacy, extended
+}
+
+struct StandardError: TextOutputStream {
+    mutating func write(_ string: String) {
+        FileHandleStderr.write(string)
+    }
+}

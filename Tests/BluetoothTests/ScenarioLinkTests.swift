@@ -1,0 +1,154 @@
+import Foundation
+import Testing
+@testable import Bluetooth
+@testable import BluetoothHost
+import BluetoothSimulator
+
+/// Links on the virtual radio: ACL through fragmentation, flow control and reassembly; connection
+/// parameter updates; the controller variants the host must cope with.
+@Suite("Scenario: links")
+struct ScenarioLinkTests {
+    /// Connects `c` to `p`; returns (central handle, peripheral handle).
+    static func connect(_ p: BLE, _ c: BLE, _ pr: EventRecorder, _ cr: EventRecorder) throws -> (UInt16, UInt16) {
+        let (pt, pa) = try p.config(.mac)
+        try p.gapAdvertise(20_000)
+        try c.gapConnect(pt, pa)
+        let ce = try #require(cr.next(code: IRQ.peripheralConnect, timeout: 4))
+        let pe = try #require(pr.next(code: IRQ.centralConnect, timeout: 4))
+        return (try #require(ce.connHandle), try #require(pe.connHandle))
+    }
+
+    final class Inbox: @unchecked Sendable {
+        // Safe: guarded by `condition`.
+        private let condition = NSCondition()
+        private var items: [(UInt16, [UInt8])] = []
+        func add(_ cid: UInt16, _ payload: [UInt8]) {
+            condition.lock()
+            items.append((cid, payload))
+            condition.broadcast()
+            condition.unlock()
+        }
+        func wait(count: Int, timeout: Double) -> [(UInt16, [UInt8])] {
+            let deadline = Date(timeIntervalSinceNow: timeout)
+            condition.lock()
+            defer { condition.unlock() }
+            while items.count < count, condition.wait(until: deadline) {}
+            return items
+        }
+    }
+
+    /// L2CAP PDUs of 0 to 3000 bytes both ways arrive whole and in order, whatever the buffer size.
+    @Test(arguments: [
+        VirtualController.Configuration(),
+        VirtualController.Configuration(extendedAdvertising: false, aclDataPacketLength: 27, totalNumACLDataPackets: 3),
+        VirtualController.Configuration(aclDataPacketLength: 64, totalNumACLDataPackets: 2, leBufferSize: .v1only),
+        VirtualController.Configuration(aclDataPacketLength: 100, totalNumACLDataPackets: 4, leBufferSize: .sharedOnly),
+    ])
+    func l2capPDUsCrossTheLinkIntact(configuration: VirtualController.Configuration) throws {
+        let radio = VirtualRadio()
+        let pc = VirtualController(radio: radio, configuration: configuration)
+        let cc = VirtualController(radio: radio, configuration: configuration)
+        let p = BLE(controller: pc), c = BLE(controller: cc)
+        let pr = EventRecorder(p), cr = EventRecorder(c)
+        try p.active(true)
+        try c.active(true)
+        defer {
+            _ = try? p.active(false)
+            _ = try? c.active(false)
+        }
+        // The host learned the controller's buffers through the right command.
+        let learned = c.host.read { ($0.controller.aclLength, $0.controller.aclCount, $0.controller.useExtended) }
+        #expect(learned.0 == Int(configuration.aclDataPacketLength))
+        #expect(learned.1 == Int(configuration.totalNumACLDataPackets))
+        #expect(learned.2 == configuration.extendedAdvertising)
+
+        let (ch, ph) = try Self.connect(p, c, pr, cr)
+        let toPeripheral = Inbox(), toCentral = Inbox()
+        p.host.read { $0.unhandledL2CAP = { _, cid, payload in toPeripheral.add(cid, payload) } }
+        c.host.read { $0.unhandledL2CAP = { _, cid, payload in toCentral.add(cid, payload) } }
+        let sizes = [0, 1, 22, 23, 26, 27, 28, 100, 250, 251, 252, 512, 1000, 3000]
+        func payload(_ n: Int, _ seed: Int) -> [UInt8] { (0..<n).map { UInt8(truncatingIfNeeded: $0 * 7 + seed) } }
+        try c.host.perform { h in
+            for (i, n) in sizes.enumerated() { #expect(h.sendL2CAP(handle: ch, cid: 0x0040, payload: payload(n, i))) }
+        }
+        try p.host.perform { h in
+            for (i, n) in sizes.enumerated() { #expect(h.sendL2CAP(handle: ph, cid: 0x0041, payload: payload(n, i + 1))) }
+        }
+        let got = toPeripheral.wait(count: sizes.count, timeout: 5)
+        let back = toCentral.wait(count: sizes.count, timeout: 5)
+        #expect(got.map(\.1) == sizes.enumerated().map { payload($0.element, $0.offset) })
+        #expect(got.allSatisfy { $0.0 == 0x0040 })
+        #expect(back.map(\.1) == sizes.enumerated().map { payload($0.element, $0.offset + 1) })
+        // The host never overran the controller's buffers, and everything it sent was completed.
+        #expect(pc.protocolViolations == 0)
+        #expect(cc.protocolViolations == 0)
+        #expect(c.host.read { $0.droppedACL } == 0)
+    }
+
+    @Test func connectionParameterUpdatesReachBothSides() throws {
+        let radio = uniqueRadio()
+        let p = try BLE(transport: radio), c = try BLE(transport: radio)
+        let pr = EventRecorder(p), cr = EventRecorder(c)
+        try p.active(true)
+        try c.active(true)
+        defer {
+            _ = try? p.active(false)
+            _ = try? c.active(false)
+        }
+        let (ch, ph) = try Self.connect(p, c, pr, cr)
+        // The central asks directly.
+        try c.host.perform { try $0.updateConnection(ch, intervalMinUnits: 40, intervalMaxUnits: 40, latency: 0,
+                                                     timeoutUnits: 400) }
+        let cu = try #require(cr.next(code: IRQ.connectionUpdate, timeout: 3))
+        let pu = try #require(pr.next(code: IRQ.connectionUpdate, timeout: 3))
+        #expect(cu == .connectionUpdate(connHandle: ch, connInterval: 40, connLatency: 0, supervisionTimeout: 400, status: 0))
+        #expect(pu == .connectionUpdate(connHandle: ph, connInterval: 40, connLatency: 0, supervisionTimeout: 400, status: 0))
+        // The peripheral asks over L2CAP signaling (Vol 3 Part A 4.20); the central accepts and applies it.
+        let request: [UInt8] = [0x12, 0x07, 0x08, 0x00, 0x18, 0x00, 0x18, 0x00, 0x02, 0x00, 0xC8, 0x00]
+        try p.host.perform { #expect($0.sendL2CAP(handle: ph, cid: 0x0005, payload: request)) }
+        let cu2 = try #require(cr.next(code: IRQ.connectionUpdate, timeout: 3))
+        #expect(cu2 == .connectionUpdate(connHandle: ch, connInterval: 24, connLatency: 2, supervisionTimeout: 200, status: 0))
+        #expect(pr.next(code: IRQ.connectionUpdate, timeout: 3) != nil)
+    }
+
+    @Test func hundredsOfDevicesOnOneRadio() throws {
+        let radio = uniqueRadio()
+        let count = 200
+        var devices: [BLE] = []
+        for i in 0..<count {
+            let d = try BLE(transport: radio)
+            try d.active(true)
+            try d.gapAdvertise(100_000, advData: AdvertisingData.make(name: "dev-\(i)"), connectable: false)
+            devices.append(d)
+        }
+        defer { for d in devices { _ = try? d.active(false) } }
+        let scanner = try BLE(transport: radio)
+        let heard = HeardSet()
+        let rec = EventRecorder(scanner) { e in
+            if case let .scanResult(_, a, _, _, _) = e { heard.insert(a) }
+            return nil
+        }
+        try scanner.active(true)
+        defer { _ = try? scanner.active(false) }
+        try scanner.gapScan(0, 30_000, 30_000)
+        #expect(rec.waitUntil(timeout: 10) { _ in heard.count >= count })
+        try scanner.gapScan(nil)
+        #expect(heard.count == count)
+    }
+}
+
+final class HeardSet: @unchecked Sendable {
+    // Safe: guarded by `lock`.
+    private let lock = NSLock()
+    private var set: Set<BluetoothAddress> = []
+    func insert(_ a: BluetoothAddress) {
+        lock.lock()
+        set.insert(a)
+        lock.unlock()
+    }
+    var count: Int {
+        lock.lock()
+        defer { lock.unlock() }
+        return set.count
+    }
+}
