@@ -1,10 +1,13 @@
 import BluetoothCore
+import Synchronization
 
 /// Wraps any transport and records every packet, both ways, in a btsnoop capture. Packets are
 /// forwarded unchanged; sent packets are recorded before they are handed to the wrapped transport.
 public final class SnoopingTransport: HCITransport {
     public let inner: any HCITransport
     public let writer: BtsnoopWriter
+    /// Kept alive here: transports may hold their delegate weakly (the virtual controller does).
+    private let recorder = Mutex<RecordingDelegate?>(nil)
 
     public init(wrapping inner: any HCITransport, writer: BtsnoopWriter) {
         self.inner = inner
@@ -14,7 +17,9 @@ public final class SnoopingTransport: HCITransport {
     public var name: String { inner.name }
 
     public func open(delegate: HCITransportDelegate) throws {
-        try inner.open(delegate: RecordingDelegate(writer: writer, downstream: delegate))
+        let r = RecordingDelegate(writer: writer, downstream: delegate)
+        recorder.withLock { $0 = r }
+        try inner.open(delegate: r)
     }
 
     public func send(_ packet: HCIPacket) {
@@ -27,7 +32,7 @@ public final class SnoopingTransport: HCITransport {
     }
 
     /// Records what the controller sends, then passes it on.
-    private final class RecordingDelegate: HCITransportDelegate {
+    private final class RecordingDelegate: HCITransportDelegate, Sendable {
         let writer: BtsnoopWriter
         let downstream: HCITransportDelegate
 
