@@ -1,1 +1,2 @@
 @_exported import BluetoothCore
+@_exported import BluetoothHost

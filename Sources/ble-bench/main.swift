@@ -162,6 +162,7 @@ do {
     try connectCycles(pairs: quick ? 10 : 50, seconds: secs)
     try advertisingReports(advertisers: quick ? 100 : 1000, intervalMs: 100, seconds: secs)
     try advertisingReports(advertisers: quick ? 20 : 100, intervalMs: 20, seconds: secs)
+    try advertisingReports(advertisers: quick ? 200 : 1000, intervalMs: 20, seconds: secs)
 } catch {
     print("benchmark failed: \(error)")
     exit(1)

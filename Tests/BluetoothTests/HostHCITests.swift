@@ -2,6 +2,7 @@ import Foundation
 import Testing
 @testable import Bluetooth
 @testable import BluetoothHost
+import BluetoothSimulator
 
 @Suite("Host: ACL reassembly")
 struct HostACLReassemblyTests {
@@ -169,5 +170,47 @@ struct HostControllerFailureTests {
         for s in ["", "bogus", "tcp:", "tcp:host", "serial:", "hci:x", "tcp:1.2.3.4:99999"] {
             #expect(throws: BLEError.self, "\(s)") { _ = try BLE(transport: s) }
         }
+    }
+}
+
+/// Wraps a transport and swallows the commands with the given opcodes, as Bumble's stock
+/// controller does with commands it has no handler for.
+final class SwallowingTransport: HCITransport, @unchecked Sendable {
+    let inner: HCITransport
+    let swallowed: Set<UInt16>
+    var name: String { inner.name }
+    init(_ inner: HCITransport, swallowing opcodes: Set<UInt16>) {
+        self.inner = inner
+        swallowed = opcodes
+    }
+    func open(delegate: HCITransportDelegate) throws { try inner.open(delegate: delegate) }
+    func send(_ packet: HCIPacket) {
+        if packet.type == .command, packet.bytes.count >= 2,
+           swallowed.contains(UInt16(packet.bytes[0]) | UInt16(packet.bytes[1]) << 8) { return }
+        inner.send(packet)
+    }
+    func close() { inner.close() }
+}
+
+extension HostControllerFailureTests {
+    @Test func aCommandThatIsNeverAnsweredFailsClearlyAndTheStackGoesOn() throws {
+        let radio = VirtualRadio()
+        // LE Set Advertising Enable (legacy) and LE Set Extended Advertising Enable.
+        let controller = SwallowingTransport(VirtualController(radio: radio), swallowing: [0x200A, 0x2039])
+        let ble = BLE(controller: controller, commandTimeout: 0.3)
+        let rec = EventRecorder(ble)
+        try ble.active(true)
+        defer { _ = try? ble.active(false) }
+        let t0 = Date()
+        do {
+            try ble.gapAdvertise(100_000)
+            Issue.record("advertising succeeded without an answer")
+        } catch let e as BLEError {
+            #expect(e.description.contains("did not answer"), "\(e)")
+        }
+        #expect(Date().timeIntervalSince(t0) < 2)
+        // Later commands still flow.
+        try ble.gapScan(50, 30_000, 30_000)
+        #expect(rec.next(code: IRQ.scanDone, timeout: 3) != nil)
     }
 }

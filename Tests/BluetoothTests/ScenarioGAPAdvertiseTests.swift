@@ -1,16 +1,21 @@
 import Foundation
 import Testing
 @testable import Bluetooth
+import BluetoothSimulator
 
 /// Port of MicroPython's tests/multi_bluetooth/ble_gap_advertise.py (same calls and printed
 /// result). Instead of advertising for a fixed 3 s per phase, each phase lasts until the scanner has
 /// heard it (bounded by a timeout), so the test is fast and cannot flake on a slow machine.
 @Suite("Scenario: ble_gap_advertise")
 struct ScenarioGAPAdvertiseTests {
-    @Test func advertiseNonConnectableThenConnectable() throws {
-        let radio = uniqueRadio()
-        let instance0 = try BLE(transport: radio)
-        let instance1 = try BLE(transport: radio)
+    /// On controllers with extended advertising (the host uses the extended commands) and
+    /// without (legacy commands).
+    @Test(arguments: [true, false])
+    func advertiseNonConnectableThenConnectable(extended: Bool) throws {
+        let radio = VirtualRadio()
+        let config = VirtualController.Configuration(extendedAdvertising: extended)
+        let instance0 = BLE(controller: VirtualController(radio: radio, configuration: config))
+        let instance1 = BLE(controller: VirtualController(radio: radio, configuration: config))
         try instance0.active(true)
         try instance1.active(true)
         defer {

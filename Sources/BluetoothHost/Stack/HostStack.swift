@@ -4,7 +4,7 @@ import Logging
 
 /// One device's host stack. All state is confined to `queue`: public calls hop onto it with
 /// `perform`, transport packets are handed to it with `async`, and `irq` events are raised on it.
-public final class HostStack: @unchecked Sendable {
+package final class HostStack: @unchecked Sendable {
     // Safe: every mutable field below is read and written only on `queue` (see `perform`, and the
     // transport delegate, which hops onto `queue` before touching anything).
 

@@ -162,6 +162,41 @@ struct InteropGAP {
         try interopBumbleConnects(controllers, bumbleDisconnects: false)
     }
 
+    // MARK: connect timeout against the stock controller
+
+    /// The stock controller accepts LE Create Connection Cancel but never ends the attempt nor
+    /// sends the Connection Complete it owes (gotcha 7), and refuses every later Create Connection
+    /// with Command Disallowed. The host must still tell the app, every time, without hanging.
+    @Test("a connect to an absent address times out, and the stack stays usable")
+    func connectTimeoutWithStockCancel() throws {
+        let controllers = try BumbleControllers()
+        let absent = try #require(BluetoothAddress("12:34:56:78:9a:bc"))
+        try withInteropDevice(try controllers.transport(0)) { ble, events in
+            let t0 = Date()
+            try ble.gapConnect(.public, absent, 300)
+            let e = try events.require("peripheralDisconnect after the timeout", timeout: 10) {
+                if case .peripheralDisconnect = $0 { return true }
+                return false
+            }
+            #expect(e == .peripheralDisconnect(connHandle: 0xFFFF, addrType: .unknown, addr: .zero))
+            #expect(Date().timeIntervalSince(t0) < 5)
+            // A second attempt ends too (refused by the stuck controller, or timed out), never hangs.
+            do {
+                try ble.gapConnect(.public, absent, 300)
+                _ = try events.require("peripheralDisconnect for the second attempt", timeout: 10) {
+                    if case .peripheralDisconnect(_, .unknown, _) = $0 { return true }
+                    return false
+                }
+            } catch let error as BLEError {
+                // Waited for the command and the controller refused it: also a clear ending.
+                #expect(error.errno == 5, "\(error)")
+            }
+            // The rest of the stack works: scanning starts and ends.
+            try ble.gapScan(200, 30_000, 30_000)
+            _ = try events.require("scanDone") { $0 == .scanDone }
+        }
+    }
+
     // MARK: (5) serial transport
 
     @Test("serial: over a pty, we connect to Bumble and disconnect")
