@@ -171,7 +171,8 @@ extension VirtualController {
             return complete(c.opcode, status: .invalidParameters)
         }
         if set.isLegacy {
-            guard op == 3 || (op == 4 && !scanResponse), cmd.data.count <= Self.legacyDataLimit else {
+            // Legacy PDUs take their data whole, in one command (7.8.54).
+            guard op == 3, cmd.data.count <= Self.legacyDataLimit else {
                 return complete(c.opcode, status: .invalidParameters)
             }
         }
