@@ -177,9 +177,7 @@ struct CodecHCIReturnParameterTests {
         // bit 7 LE Read Number of Supported Advertising Sets.
         let position = SupportedCommands.leSetExtendedAdvertisingParameters
         #expect(position.octet == 36)
-        withKnownIssue("Commands+Controller.swift: leSetExtendedAdvertisingParameters uses octet 36 bit 6 (LE Read Maximum Advertising Data Length); the spec puts it at bit 2") {
-            #expect(position.bit == 2)
-        }
+        #expect(position.bit == 2)
         var commands = SupportedCommands(bitmap: [])
         commands.insert(octet: 36, bit: 2)
         #expect(commands.bitmap.count == 64 && commands.bitmap[36] == 0x04)

@@ -34,7 +34,11 @@ struct ScenarioCaptureTests {
         // An ATT request from the central: the peripheral answers Request Not Supported, both
         // directions of ACL end up in the captures.
         let handle = try #require(e.connHandle)
+        let answered = Signal()
+        c.host.read { $0.receivedL2CAP = { _, cid, pdu in if cid == 0x0004, pdu.first == 0x01 { answered.fire() } } }
         try c.host.perform { #expect($0.sendL2CAP(handle: handle, cid: 0x0004, payload: [0x02, 0x17, 0x00])) }
+        // Wait for the Error Response before disconnecting, so no packet races the disconnection.
+        #expect(answered.wait(timeout: 3))
         #expect(try c.gapDisconnect(handle))
         #expect(cr.next(code: IRQ.peripheralDisconnect, timeout: 4) != nil)
         try p.active(false)
@@ -58,5 +62,27 @@ struct ScenarioCaptureTests {
                 #expect(severities.allSatisfy { $0 < 0x60_0000 }, "expert warning in \(path): \(line)")
             }
         }
+    }
+}
+
+/// A one-shot signal a test can wait on with a timeout.
+final class Signal: @unchecked Sendable {
+    // Safe: guarded by `condition`.
+    private let condition = NSCondition()
+    private var fired = false
+    func fire() {
+        condition.lock()
+        fired = true
+        condition.broadcast()
+        condition.unlock()
+    }
+    func wait(timeout: Double) -> Bool {
+        let deadline = Date(timeIntervalSinceNow: timeout)
+        condition.lock()
+        defer { condition.unlock() }
+        while !fired {
+            if !condition.wait(until: deadline) { return fired }
+        }
+        return true
     }
 }

@@ -41,25 +41,30 @@ public struct AdvertisingData: Sendable, Equatable {
         self.fields = fields
     }
 
-    /// Flags, then the complete local name (or as much of it as fits in `limit` bytes, marked
-    /// shortened), then manufacturer data.
+    /// Flags, service UUIDs (one list per UUID size, Supplement Part A 1.1), manufacturer data,
+    /// then the complete local name, or as much of it as fits in `limit` bytes, cut between
+    /// characters and marked shortened (Supplement Part A 1.2).
     public static func make(flags: UInt8? = generalDiscoverableFlags, name: String? = nil, services: [BluetoothUUID] = [],
                             manufacturerData: [UInt8]? = nil, limit: Int = 31) -> [UInt8] {
         var ad = AdvertisingData()
         if let flags { ad.fields.append(Field(type: flagsType, data: [flags])) }
-        for s in services {
-            let b = s.attBytes
-            ad.fields.append(Field(type: b.count == 2 ? complete16BitUUIDs : complete128BitUUIDs, data: b))
-        }
+        let short = services.filter { $0.attBytes.count == 2 }.flatMap(\.attBytes)
+        let long = services.filter { $0.attBytes.count == 16 }.flatMap(\.attBytes)
+        if !short.isEmpty { ad.fields.append(Field(type: complete16BitUUIDs, data: short)) }
+        if !long.isEmpty { ad.fields.append(Field(type: complete128BitUUIDs, data: long)) }
         if let manufacturerData { ad.fields.append(Field(type: manufacturerSpecific, data: manufacturerData)) }
         if let name {
-            let used = ad.bytes.count
-            let utf8 = Array(name.utf8)
-            let room = max(0, limit - used - 2)
-            if utf8.count <= room {
-                ad.fields.append(Field(type: completeLocalName, data: utf8))
+            let room = max(0, limit - ad.bytes.count - 2)
+            if name.utf8.count <= room {
+                ad.fields.append(Field(type: completeLocalName, data: Array(name.utf8)))
             } else if room > 0 {
-                ad.fields.append(Field(type: shortenedLocalName, data: Array(utf8.prefix(room))))
+                var cut: [UInt8] = []
+                for ch in name {
+                    let b = Array(String(ch).utf8)
+                    if cut.count + b.count > room { break }
+                    cut += b
+                }
+                if !cut.isEmpty { ad.fields.append(Field(type: shortenedLocalName, data: cut)) }
             }
         }
         return ad.bytes

@@ -186,7 +186,7 @@ public struct SupportedCommands: Sendable, Equatable {
 
     // Positions used by the host to choose between command variants.
     public static let leReadBufferSizeV2 = (octet: 41, bit: 5)
-    public static let leSetExtendedAdvertisingParameters = (octet: 36, bit: 6)
+    public static let leSetExtendedAdvertisingParameters = (octet: 36, bit: 2)
     public static let leSetExtendedScanParameters = (octet: 37, bit: 5)
     public static let leExtendedCreateConnection = (octet: 37, bit: 7)
     public static let readRSSI = (octet: 15, bit: 5)

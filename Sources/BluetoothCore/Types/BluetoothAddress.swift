@@ -26,7 +26,7 @@ public struct BluetoothAddress: Hashable, Sendable, Comparable, CustomStringConv
         guard groups.count == 6 else { return nil }
         var v: UInt64 = 0
         for g in groups {
-            guard g.count == 2, let b = UInt8(g, radix: 16) else { return nil }
+            guard g.count == 2, g.allSatisfy(\.isHexDigit), let b = UInt8(g, radix: 16) else { return nil }
             v = v << 8 | UInt64(b)
         }
         self.init(value: v)

@@ -37,6 +37,8 @@ public struct BluetoothUUID: Sendable, Hashable, Comparable, CustomStringConvert
         if s.hasPrefix("0x") || s.hasPrefix("0X") { s = s.dropFirst(2) }
         let hex = s.filter { $0 != "-" }
         guard hex.allSatisfy(\.isHexDigit) else { throw UUIDError.invalidString(string) }
+        // Dashes belong only to the 128-bit form.
+        if hex.count != 32 && s.contains("-") { throw UUIDError.invalidString(string) }
         switch hex.count {
         case 4:
             guard let v = UInt16(hex, radix: 16) else { throw UUIDError.invalidString(string) }

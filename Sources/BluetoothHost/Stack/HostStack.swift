@@ -48,6 +48,8 @@ package final class HostStack: @unchecked Sendable {
     // L2CAP
     /// Test hook: PDUs on channels the host does not serve, before they are dropped.
     var unhandledL2CAP: (@Sendable (UInt16, UInt16, [UInt8]) -> Void)?
+    /// Test hook: every L2CAP PDU received (handle, CID, payload), before it is handled.
+    var receivedL2CAP: (@Sendable (UInt16, UInt16, [UInt8]) -> Void)?
     private(set) var droppedACL = 0
 
     package init(label: String, makeTransport: @escaping @Sendable () throws -> HCITransport) {
@@ -320,6 +322,7 @@ package final class HostStack: @unchecked Sendable {
                 return
             }
             let cid = UInt16(pdu[2]) | UInt16(pdu[3]) << 8
+            receivedL2CAP?(handle, cid, Array(pdu[4...]))
             receiveL2CAP(handle: handle, cid: cid, payload: Array(pdu[4...]))
         }
     }

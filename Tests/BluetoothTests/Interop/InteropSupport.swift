@@ -107,6 +107,7 @@ func interopRun(executable: String, arguments: [String], timeout: Double) throws
         throw InteropError("\(arguments.joined(separator: " ")) did not finish within \(Int(timeout)) s; "
                            + "stderr: \(child.stderrText)")
     }
+    child.waitForStdoutClosed(timeout: 10)
     return InteropProcessOutcome(status: status.code, signaled: status.signaled,
                           stdout: child.stdoutLines.joined(separator: "\n"), stderr: child.stderrText)
 }
@@ -272,6 +273,20 @@ final class InteropProcess: @unchecked Sendable, CustomStringConvertible {
             if !o.condition.wait(until: deadline) && Date() >= deadline { break }
         }
         return o.exitStatus
+    }
+
+    /// Waits until the reader has seen the end of stdout (after an exit, the last lines may still
+    /// be in the pipe); false after `timeout` seconds.
+    @discardableResult
+    func waitForStdoutClosed(timeout: Double) -> Bool {
+        let deadline = Date(timeIntervalSinceNow: timeout)
+        let o = output
+        o.condition.lock()
+        defer { o.condition.unlock() }
+        while !o.stdoutClosed {
+            if !o.condition.wait(until: deadline) && Date() >= deadline { break }
+        }
+        return o.stdoutClosed
     }
 
     /// Waits for the process to exit and throws unless it exits with status 0.
