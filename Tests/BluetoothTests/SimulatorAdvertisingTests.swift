@@ -184,6 +184,19 @@ struct SimulatorAdvertisingTests {
         #expect(reportCount(leMasked, from: adv.address) == 0)
     }
 
+    @Test func resetRestoresDefaultEventMasks() async throws {
+        let h = try await hosts(3)
+        let adv = h[0], scanner = h[1], witness = h[2]
+        try await adv.advertise(.advNonconnInd, data: Self.flags)
+        // The default event mask has no LE Meta bit: after Reset, reports stay with the controller.
+        try await scanner.ok(HCI.Reset())
+        try await scanner.scan()
+        try await witness.scan()
+        for _ in 0..<5 { _ = try await witness.report(from: adv.address) }
+        try await scanner.ok(HCI.LESetScanEnable(enable: false))
+        #expect(reportCount(scanner, from: adv.address) == 0)
+    }
+
     @Test func legacyAndExtendedCommandsDoNotMix() async throws {
         let h = try await hosts(1)
         let host = h[0]
@@ -347,6 +360,18 @@ struct SimulatorExtendedTests {
         try await scanner.event("scan timeout") { $0 == .leScanTimeout }
         // Scanning is off again: enabling works and disabling twice is harmless.
         try await scanner.ok(HCI.LESetExtendedScanEnable(enable: false))
+    }
+
+    @Test func anonymousAdvertisingHidesTheAddress() async throws {
+        let (scanner, adv) = try await pair()
+        try await extendedAdvertise(adv, handle: 0, properties: 0x20, data: [0xAB])
+        try await extendedScan(scanner, active: false)
+        let e = try await scanner.event("anonymous report") { e in
+            guard case .leExtendedAdvertisingReport(let r) = e else { return false }
+            return r.reports.contains { $0.data == [0xAB] }
+        }
+        guard case .leExtendedAdvertisingReport(let r) = e, let rep = r.reports.first else { return }
+        #expect(rep.addressType == 0xFF && rep.address == .zero && rep.eventType.rawValue == 0x00)
     }
 
     @Test func legacyScannerIgnoresExtendedPDUs() async throws {
