@@ -20,13 +20,14 @@ struct SimulatorAdvertisingTests {
     }
 
     @Test func passiveScanReportsEveryLegacyPDUType() async throws {
-        let h = try await hosts(5)
+        let h = try await hosts(6)
         let scanner = h[0]
+        try await scanner.scan()
         try await h[1].advertise(.advInd, data: Self.flags + Self.name, scanResponse: [0x02, 0x0A, 0x00])
         try await h[2].advertise(.advScanInd, data: Self.name)
         try await h[3].advertise(.advNonconnInd, data: Self.flags)
         try await h[4].advertise(.advDirectIndLowDuty, peer: scanner.address)
-        try await scanner.scan()
+        try await h[5].advertise(.advDirectIndHighDuty, peer: scanner.address)
 
         let ind = try await scanner.report(from: h[1].address)
         #expect(ind.eventType == 0 && ind.addressType == 0 && ind.data == Self.flags + Self.name)
@@ -37,6 +38,8 @@ struct SimulatorAdvertisingTests {
         #expect(nonconn.eventType == 3 && nonconn.data == Self.flags)
         let direct = try await scanner.report(from: h[4].address)
         #expect(direct.eventType == 1 && direct.data.isEmpty)
+        let highDuty = try await scanner.report(from: h[5].address)
+        #expect(highDuty.eventType == 1 && highDuty.data.isEmpty && highDuty.addressType == 0)
         // Passive: no scan responses at all.
         #expect(!scanner.allEvents.contains { e in
             if case .leAdvertisingReport(let r) = e { return r.reports.contains { $0.eventType == 4 } }
