@@ -111,7 +111,7 @@ struct SimulatorInitTests {
     }
 
     @Test func garbageNeverSilencesOrCrashes() async throws {
-        let host = try SimulatorHost(radio: VirtualRadio())
+        let host = try SimulatorHost(radio: VirtualRadio(), configuration: .init(log: nil))
         var g = SystemRandomNumberGenerator()
         // Every known opcode with random parameter bytes of random lengths: each gets an answer.
         let opcodes: [UInt16] = [0x0406, 0x041D, 0x0C01, 0x1405, 0x2001, 0x2005, 0x2006, 0x2008, 0x2009, 0x200A,
