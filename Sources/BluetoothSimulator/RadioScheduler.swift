@@ -33,13 +33,16 @@ final class RadioScheduler: @unchecked Sendable {
     private var armedDeadline: UInt64 = .max
     private var firing = false
     private let queue: DeviceQueue
+    /// How late an action may run so that nearby deadlines share one wake-up (nanoseconds).
+    let coalescingWindow: UInt64
     let clock: @Sendable () -> UInt64
     /// Runs after each batch of due actions (the radio flushes the events they produced).
     var afterFire: (() -> Void)?
 
-    init(queue: DeviceQueue, clock: @escaping @Sendable () -> UInt64) {
+    init(queue: DeviceQueue, clock: @escaping @Sendable () -> UInt64, coalescingWindow: UInt64 = 500_000) {
         self.queue = queue
         self.clock = clock
+        self.coalescingWindow = coalescingWindow
     }
 
     var now: UInt64 { clock() }
@@ -79,7 +82,9 @@ final class RadioScheduler: @unchecked Sendable {
         while let top = heap.first, !top.timer.isActive { popTop() }
         guard let top = heap.first else { return }
         let now = clock()
-        let delta = top.deadline > now ? top.deadline - now : 0
+        // Wake up a little after the deadline so that actions due within the coalescing window run
+        // in one turn: one Dispatch timer per window instead of one per advertising event.
+        let delta = (top.deadline > now ? top.deadline - now : 0) &+ coalescingWindow
         armedDeadline = top.deadline
         armed = queue.schedule(afterNanoseconds: delta) { [weak self] in self?.fire() }
     }

@@ -195,6 +195,8 @@ extension VirtualController {
             data = set.advertisingData
         }
         let legacy = set.isLegacy
+        // Anonymous advertising omits the advertiser's address (type 0xFF, 7.7.65.13).
+        let anonymous = set.properties.contains(.anonymous)
         let txPower: Int8 = set.properties.contains(.includeTxPower) ? set.txPower : 0x7F
         // Long data goes in several reports: 01 = more to come, 00 = complete.
         var offset = 0
@@ -204,7 +206,8 @@ extension VirtualController {
             let status: UInt16 = more ? 0x20 : 0x00
             let r = HCI.LEExtendedAdvertisingReport.Report(
                 eventType: HCI.LEExtendedAdvertisingReport.EventType(rawValue: type | status),
-                addressType: set.airAddressType, address: set.airAddress, primaryPHY: 1,
+                addressType: anonymous ? 0xFF : set.airAddressType, address: anonymous ? .zero : set.airAddress,
+                primaryPHY: 1,
                 secondaryPHY: legacy ? 0 : set.secondaryPHY, sid: legacy ? 0xFF : set.sid, txPower: txPower, rssi: rssi,
                 periodicInterval: 0, directAddressType: set.isDirected ? set.peerAddressType : 0,
                 directAddress: set.isDirected ? set.peerAddress : .zero, data: Array(data[offset..<end]))

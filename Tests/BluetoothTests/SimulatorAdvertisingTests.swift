@@ -20,13 +20,14 @@ struct SimulatorAdvertisingTests {
     }
 
     @Test func passiveScanReportsEveryLegacyPDUType() async throws {
-        let h = try await hosts(5)
+        let h = try await hosts(6)
         let scanner = h[0]
+        try await scanner.scan()
         try await h[1].advertise(.advInd, data: Self.flags + Self.name, scanResponse: [0x02, 0x0A, 0x00])
         try await h[2].advertise(.advScanInd, data: Self.name)
         try await h[3].advertise(.advNonconnInd, data: Self.flags)
         try await h[4].advertise(.advDirectIndLowDuty, peer: scanner.address)
-        try await scanner.scan()
+        try await h[5].advertise(.advDirectIndHighDuty, peer: scanner.address)
 
         let ind = try await scanner.report(from: h[1].address)
         #expect(ind.eventType == 0 && ind.addressType == 0 && ind.data == Self.flags + Self.name)
@@ -37,6 +38,8 @@ struct SimulatorAdvertisingTests {
         #expect(nonconn.eventType == 3 && nonconn.data == Self.flags)
         let direct = try await scanner.report(from: h[4].address)
         #expect(direct.eventType == 1 && direct.data.isEmpty)
+        let highDuty = try await scanner.report(from: h[5].address)
+        #expect(highDuty.eventType == 1 && highDuty.data.isEmpty && highDuty.addressType == 0)
         // Passive: no scan responses at all.
         #expect(!scanner.allEvents.contains { e in
             if case .leAdvertisingReport(let r) = e { return r.reports.contains { $0.eventType == 4 } }
@@ -182,6 +185,19 @@ struct SimulatorAdvertisingTests {
         try await leMasked.ok(HCI.LESetScanEnable(enable: false))
         #expect(reportCount(masked, from: adv.address) == 0)
         #expect(reportCount(leMasked, from: adv.address) == 0)
+    }
+
+    @Test func resetRestoresDefaultEventMasks() async throws {
+        let h = try await hosts(3)
+        let adv = h[0], scanner = h[1], witness = h[2]
+        try await adv.advertise(.advNonconnInd, data: Self.flags)
+        // The default event mask has no LE Meta bit: after Reset, reports stay with the controller.
+        try await scanner.ok(HCI.Reset())
+        try await scanner.scan()
+        try await witness.scan()
+        for _ in 0..<5 { _ = try await witness.report(from: adv.address) }
+        try await scanner.ok(HCI.LESetScanEnable(enable: false))
+        #expect(reportCount(scanner, from: adv.address) == 0)
     }
 
     @Test func legacyAndExtendedCommandsDoNotMix() async throws {
@@ -347,6 +363,18 @@ struct SimulatorExtendedTests {
         try await scanner.event("scan timeout") { $0 == .leScanTimeout }
         // Scanning is off again: enabling works and disabling twice is harmless.
         try await scanner.ok(HCI.LESetExtendedScanEnable(enable: false))
+    }
+
+    @Test func anonymousAdvertisingHidesTheAddress() async throws {
+        let (scanner, adv) = try await pair()
+        try await extendedAdvertise(adv, handle: 0, properties: 0x20, data: [0xAB])
+        try await extendedScan(scanner, active: false)
+        let e = try await scanner.event("anonymous report") { e in
+            guard case .leExtendedAdvertisingReport(let r) = e else { return false }
+            return r.reports.contains { $0.data == [0xAB] }
+        }
+        guard case .leExtendedAdvertisingReport(let r) = e, let rep = r.reports.first else { return }
+        #expect(rep.addressType == 0xFF && rep.address == .zero && rep.eventType.rawValue == 0x00)
     }
 
     @Test func legacyScannerIgnoresExtendedPDUs() async throws {

@@ -18,6 +18,8 @@ final class SimulatorHost: HCITransportDelegate, @unchecked Sendable {
     private let lock = NSLock()
     private var packets: [HCIPacket] = []
     private var consumed: [Bool] = []
+    /// Every packet before this index has been taken: searches start here.
+    private var firstUnconsumed = 0
     private var waiters: [Waiter] = []
     private var nextWaiterID = 0
 
@@ -58,7 +60,8 @@ final class SimulatorHost: HCITransportDelegate, @unchecked Sendable {
               where match: @escaping @Sendable (HCIPacket) -> Bool) async throws -> HCIPacket {
         try await withCheckedThrowingContinuation { (cont: CheckedContinuation<HCIPacket, any Error>) in
             lock.lock()
-            if let i = packets.indices.first(where: { !consumed[$0] && match(packets[$0]) }) {
+            while firstUnconsumed < packets.count && consumed[firstUnconsumed] { firstUnconsumed += 1 }
+            if let i = (firstUnconsumed..<packets.count).first(where: { !consumed[$0] && match(packets[$0]) }) {
                 consumed[i] = true
                 let p = packets[i]
                 lock.unlock()
