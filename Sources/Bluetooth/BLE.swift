@@ -131,70 +131,65 @@ public final class BLE: Sendable {
         try host.perform { try $0.gapDisconnect(connHandle) }
     }
 
-    // MARK: GATT server (lands with the GATT issue)
+    // MARK: GATT server
 
+    /// Replaces the database (GAP and GATT services come first). Returns, per service, the value
+    /// handles of its characteristics and descriptors in definition order. Throws `.busy` while
+    /// advertising; while connected, subscribed peers get a Service Changed indication.
     public func gattsRegisterServices(_ services: [Service]) throws -> [[UInt16]] {
-        try requireActive()
-        throw BLEError.notSupported
+        try host.perform { try $0.gattsRegisterServices(services) }
     }
 
     /// The local value of a characteristic or descriptor; `[]` for an unknown handle. Never throws.
     public func gattsRead(_ valueHandle: UInt16) -> [UInt8] {
-        []
+        host.read { $0.gattsRead(valueHandle) }
     }
 
     public func gattsWrite(_ valueHandle: UInt16, _ data: [UInt8], _ sendUpdate: Bool = false) throws {
-        try requireActive()
-        throw BLEError.notSupported
+        try host.perform { try $0.gattsWrite(valueHandle, data, sendUpdate: sendUpdate) }
     }
 
     public func gattsNotify(_ connHandle: UInt16, _ valueHandle: UInt16, _ data: [UInt8]? = nil) throws {
-        try requireActive()
-        throw BLEError.notSupported
+        try host.perform { try $0.gattsNotify(connHandle, valueHandle, data) }
     }
 
     public func gattsIndicate(_ connHandle: UInt16, _ valueHandle: UInt16, _ data: [UInt8]? = nil) throws {
-        try requireActive()
-        throw BLEError.notSupported
+        try host.perform { try $0.gattsIndicate(connHandle, valueHandle, data) }
     }
 
     public func gattsSetBuffer(_ valueHandle: UInt16, _ len: Int, _ append: Bool = false) throws {
-        try requireActive()
-        throw BLEError.notSupported
+        try host.perform { try $0.gattsSetBuffer(valueHandle, len, append: append) }
     }
 
-    // MARK: GATT client (lands with the GATT issue)
+    // MARK: GATT client
 
     public func gattcDiscoverServices(_ connHandle: UInt16, _ uuid: BluetoothUUID? = nil) throws {
-        try requireActive()
-        throw BLEError.notSupported
+        try host.perform { try $0.gattcDiscoverServices(connHandle, uuid) }
     }
 
     public func gattcDiscoverCharacteristics(_ connHandle: UInt16, _ startHandle: UInt16, _ endHandle: UInt16,
                                              _ uuid: BluetoothUUID? = nil) throws {
-        try requireActive()
-        throw BLEError.notSupported
+        try host.perform { try $0.gattcDiscoverCharacteristics(connHandle, startHandle, endHandle, uuid) }
     }
 
     public func gattcDiscoverDescriptors(_ connHandle: UInt16, _ startHandle: UInt16, _ endHandle: UInt16) throws {
-        try requireActive()
-        throw BLEError.notSupported
+        try host.perform { try $0.gattcDiscoverDescriptors(connHandle, startHandle, endHandle) }
     }
 
+    /// Reads the whole value (Read Blob past MTU-1 bytes): one `gattcReadResult`, then `gattcReadDone`.
     public func gattcRead(_ connHandle: UInt16, _ valueHandle: UInt16) throws {
-        try requireActive()
-        throw BLEError.notSupported
+        try host.perform { try $0.gattcRead(connHandle, valueHandle) }
     }
 
+    /// `.noResponse`: a Write Command of at most MTU-3 bytes. `.withResponse`: a Write Request, or a
+    /// long write (Prepare/Execute) past MTU-3 bytes; one `gattcWriteDone` either way.
     public func gattcWrite(_ connHandle: UInt16, _ valueHandle: UInt16, _ data: [UInt8],
                            _ mode: WriteMode = .noResponse) throws {
-        try requireActive()
-        throw BLEError.notSupported
+        try host.perform { try $0.gattcWrite(connHandle, valueHandle, data, mode) }
     }
 
     public func gattcExchangeMtu(_ connHandle: UInt16) throws {
-        try requireActive()
-        throw BLEError.notSupported
+        try host.perform { try $0.gattcExchangeMtu(connHandle) }
     }
 
     // MARK: L2CAP connection-oriented channels (land with the L2CAP issue)

@@ -50,12 +50,14 @@ struct ScenarioGAPSemanticsTests {
         #expect(throws: BLEError.self) { try ble.config(mtu: 22) }
         #expect(throws: BLEError.self) { try ble.config(mtu: 518) }
         #expect(throws: BLEError.notSupported) { try ble.config(addrMode: .rpa) }
-        // Features that land later say so once active.
+        // Once active: GATT works, L2CAP channels and pairing say they have not landed yet.
         try ble.active(true)
         defer { _ = try? ble.active(false) }
-        #expect(throws: BLEError.notSupported) { _ = try ble.gattsRegisterServices([]) }
-        #expect(throws: BLEError.notSupported) { try ble.gattcExchangeMtu(0) }
-        #expect(ble.gattsRead(1) == [])
+        #expect(try ble.gattsRegisterServices([]) == [])
+        #expect(throws: BLEError.notConnected) { try ble.gattcExchangeMtu(0) }
+        #expect(throws: BLEError.notSupported) { try ble.l2capListen(0x80, 512) }
+        #expect(throws: BLEError.notSupported) { try ble.gapPair(0) }
+        #expect(ble.gattsRead(0x7777) == [])
     }
 
     @Test func activeTwiceKeepsStateAndMacIsStable() throws {

@@ -20,6 +20,7 @@ extension HostStack {
                                     peerAddressType: AddressType(hci: peerAddressType), peerAddress: peerAddress,
                                     interval: interval, latency: latency, supervisionTimeout: timeout)
         connections[handle] = state
+        links[handle] = ATTLink()
         acl.addLink(handle)
         if asCentral {
             if let pending = pendingConnect {
@@ -48,8 +49,10 @@ extension HostStack {
         guard let c = connections.removeValue(forKey: e.handle) else { return }
         acl.removeLink(e.handle)
         reassembler.removeLink(e.handle)
+        let link = links.removeValue(forKey: e.handle)
         log.info("disconnected 0x\(String(e.handle, radix: 16)): \(e.reason)")
         if silentHandles.remove(e.handle) != nil { return }
+        if let link { attLinkClosed(e.handle, link) }
         emitDisconnect(c)
     }
 
@@ -89,5 +92,19 @@ extension HostStack {
         send(HCI.LEConnectionUpdate(handle: handle, connection: .init(
             intervalMin: intervalMinUnits, intervalMax: intervalMaxUnits, maxLatency: latency,
             supervisionTimeout: timeoutUnits)))
+    }
+}
+
+extension HostStack {
+    /// Every GATT procedure and indication of a closed link ends with status -107 (API.md).
+    func attLinkClosed(_ conn: UInt16, _ link: ATTLink) {
+        link.indicationTimer?.cancel()
+        if let h = link.indicationInFlight {
+            emit(.gattsIndicateDone(connHandle: conn, valueHandle: h, status: BLEStatus.notConnected))
+        }
+        for i in link.pendingIndications {
+            emit(.gattsIndicateDone(connHandle: conn, valueHandle: i.valueHandle, status: BLEStatus.notConnected))
+        }
+        clientDisconnected(conn, link)
     }
 }

@@ -22,23 +22,9 @@ extension HostStack {
         }
     }
 
-    /// Until the GATT server lands, every ATT request is answered with Error Response
-    /// "Request Not Supported" (0x06) so a peer's client never waits for its 30 s timeout;
-    /// commands and notifications need no answer (Vol 3 Part F 3.4.1.1).
     private func receiveATT(handle: UInt16, _ pdu: [UInt8]) {
-        guard let opcode = pdu.first else { return }
-        let isCommand = opcode & 0x40 != 0
-        // Requests have even opcodes below 0x20 plus Prepare/Execute Write and Read Multiple Variable;
-        // responses, notifications (0x1B), indications (0x1D) and confirmations (0x1E) get no answer.
-        let requests: Set<UInt8> = [0x02, 0x04, 0x06, 0x08, 0x0A, 0x0C, 0x0E, 0x10, 0x12, 0x16, 0x18, 0x20]
-        guard !isCommand, requests.contains(opcode) else { return }
-        var w = ByteWriter(capacity: 5)
-        w.u8(0x01)
-        w.u8(opcode)
-        let attHandle: UInt16 = pdu.count >= 3 && opcode != 0x02 ? UInt16(pdu[1]) | UInt16(pdu[2]) << 8 : 0
-        w.u16(attHandle)
-        w.u8(0x06)
-        sendL2CAP(handle: handle, cid: FixedChannel.att, payload: w.bytes)
+        guard links[handle]?.dead == false else { return }
+        serverReceive(handle: handle, pdu)
     }
 
     private func receiveSignaling(handle: UInt16, _ pdu: [UInt8]) {

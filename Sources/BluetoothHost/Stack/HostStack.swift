@@ -45,6 +45,12 @@ package final class HostStack: @unchecked Sendable {
     /// Such links: the app never hears of them, not even of their disconnection.
     var silentHandles: Set<UInt16> = []
 
+    // ATT/GATT
+    var database = GATTDatabase.standard
+    var links: [UInt16: ATTLink] = [:]
+    /// The value a remote write just stored, until its gattsWrite event is raised.
+    var pendingWriteEvent: UInt16?
+
     // L2CAP
     /// Test hook: PDUs on channels the host does not serve, before they are dropped.
     var unhandledL2CAP: (@Sendable (UInt16, UInt16, [UInt8]) -> Void)?
@@ -161,6 +167,8 @@ package final class HostStack: @unchecked Sendable {
         acl = ACLOutbound { [weak self] packet in self?.transmit(packet) }
         reassembler.reset()
         controller = ControllerInfo()
+        database = .standard
+        links.removeAll()
         transport = t
         session = s
         power = .starting
@@ -216,8 +224,10 @@ package final class HostStack: @unchecked Sendable {
         pendingConnect?.timer?.cancel()
         let hadConnect = pendingConnect != nil
         pendingConnect = nil
-        let links = connections.values.sorted { $0.handle < $1.handle }
+        let closed = connections.values.sorted { $0.handle < $1.handle }
         connections.removeAll()
+        let attLinks = links
+        links.removeAll()
         let silent = silentHandles
         silentHandles.removeAll()
         acl?.reset()
@@ -230,7 +240,15 @@ package final class HostStack: @unchecked Sendable {
         if raiseEvents {
             if wasScanning { emit(.scanDone) }
             if hadConnect { emit(.peripheralDisconnect(connHandle: 0xFFFF, addrType: .unknown, addr: .zero)) }
-            for c in links where !silent.contains(c.handle) { emitDisconnect(c) }
+            for c in closed where !silent.contains(c.handle) {
+                if let link = attLinks[c.handle] { attLinkClosed(c.handle, link) }
+                emitDisconnect(c)
+            }
+        } else {
+            for link in attLinks.values {
+                link.indicationTimer?.cancel()
+                link.client.timer?.cancel()
+            }
         }
     }
 

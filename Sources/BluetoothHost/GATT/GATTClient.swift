@@ -1,0 +1,317 @@
+import BluetoothCore
+
+/// One GATT client procedure (Core Vol 3 Part G 4) and where it stands.
+enum GATTProcedure {
+    case exchangeMTU
+    /// All primary services (Read By Group Type) or those with one UUID (Find By Type Value).
+    case discoverServices(uuid: BluetoothUUID?, next: UInt16)
+    /// Read By Type on characteristic declarations; a result is held back until the next
+    /// declaration (or the end) gives its end handle.
+    case discoverCharacteristics(start: UInt16, end: UInt16, uuid: BluetoothUUID?, next: UInt16,
+                                 held: (valueHandle: UInt16, properties: UInt8, uuid: BluetoothUUID)?)
+    case discoverDescriptors(end: UInt16, next: UInt16)
+    /// Read, continued with Read Blob while responses fill the MTU.
+    case read(handle: UInt16, value: [UInt8])
+    case write(handle: UInt16, data: [UInt8])
+    /// Prepare Write of `data` from `offset`, then Execute Write.
+    case longWrite(handle: UInt16, data: [UInt8], offset: Int, executing: Bool)
+}
+
+/// A connection's client procedures, run one at a time in the order they were asked for.
+struct GATTClientQueue {
+    var procedures: [GATTProcedure] = []
+    var running = false
+    var timer: DeviceTimer?
+}
+
+extension HostStack {
+    // MARK: API (gattc_* of API.md)
+
+    private func clientLink(_ conn: UInt16) throws {
+        guard power == .on else { throw BLEError.notActive }
+        guard links[conn] != nil else { throw BLEError.notConnected }
+    }
+
+    package func gattcDiscoverServices(_ conn: UInt16, _ uuid: BluetoothUUID?) throws {
+        try clientLink(conn)
+        enqueue(conn, .discoverServices(uuid: uuid, next: 1))
+    }
+
+    package func gattcDiscoverCharacteristics(_ conn: UInt16, _ start: UInt16, _ end: UInt16, _ uuid: BluetoothUUID?) throws {
+        try clientLink(conn)
+        guard start >= 1, start <= end else { throw BLEError.invalidArgument("handle range \(start)...\(end) is empty") }
+        enqueue(conn, .discoverCharacteristics(start: start, end: end, uuid: uuid, next: start, held: nil))
+    }
+
+    /// Reports every attribute in (start, end], as NimBLE does.
+    package func gattcDiscoverDescriptors(_ conn: UInt16, _ start: UInt16, _ end: UInt16) throws {
+        try clientLink(conn)
+        guard start <= end else { throw BLEError.invalidArgument("handle range \(start)...\(end) is empty") }
+        enqueue(conn, .discoverDescriptors(end: end, next: start &+ 1))
+    }
+
+    package func gattcRead(_ conn: UInt16, _ handle: UInt16) throws {
+        try clientLink(conn)
+        enqueue(conn, .read(handle: handle, value: []))
+    }
+
+    package func gattcWrite(_ conn: UInt16, _ handle: UInt16, _ data: [UInt8], _ mode: BLEWriteMode) throws {
+        try clientLink(conn)
+        let mtu = self.mtu(conn)
+        switch mode {
+        case .noResponse:
+            guard data.count <= mtu - 3 else {
+                throw BLEError.invalidArgument("a write without response carries at most MTU-3 = \(mtu - 3) bytes, got \(data.count)")
+            }
+            // Commands need no response and do not wait behind requests (Vol 3 Part F 3.3).
+            sendATT(conn, .writeCommand(handle: handle, value: data))
+        case .withResponse:
+            guard data.count <= 512 else { throw BLEError.invalidArgument("an attribute value is at most 512 bytes") }
+            if data.count <= mtu - 3 {
+                enqueue(conn, .write(handle: handle, data: data))
+            } else {
+                enqueue(conn, .longWrite(handle: handle, data: data, offset: 0, executing: false))
+            }
+        }
+    }
+
+    package func gattcExchangeMtu(_ conn: UInt16) throws {
+        try clientLink(conn)
+        enqueue(conn, .exchangeMTU)
+    }
+
+    // MARK: Queue
+
+    private func enqueue(_ conn: UInt16, _ p: GATTProcedure) {
+        links[conn]?.client.procedures.append(p)
+        if links[conn]?.client.running == false { startNext(conn) }
+    }
+
+    private func startNext(_ conn: UInt16) {
+        guard var link = links[conn], !link.client.procedures.isEmpty, !link.dead else { return }
+        link.client.running = true
+        links[conn] = link
+        sendRequest(conn)
+    }
+
+    /// Sends the request the head procedure needs now, with its 30 s transaction timer.
+    private func sendRequest(_ conn: UInt16) {
+        guard let head = links[conn]?.client.procedures.first else { return }
+        let pdu: ATTPDU
+        switch head {
+        case .exchangeMTU:
+            pdu = .exchangeMTURequest(mtu: UInt16(config.mtu))
+        case let .discoverServices(uuid, next):
+            if let uuid {
+                pdu = .findByTypeValueRequest(start: next, end: 0xFFFF, type: 0x2800, value: uuid.attBytes)
+            } else {
+                pdu = .readByGroupTypeRequest(start: next, end: 0xFFFF, type: GATTType.primaryService)
+            }
+        case let .discoverCharacteristics(_, end, _, next, _):
+            pdu = .readByTypeRequest(start: next, end: end, type: GATTType.characteristic)
+        case let .discoverDescriptors(end, next):
+            pdu = .findInformationRequest(start: next, end: end)
+        case let .read(handle, value):
+            pdu = value.isEmpty ? .readRequest(handle: handle)
+                : .readBlobRequest(handle: handle, offset: UInt16(truncatingIfNeeded: value.count))
+        case let .write(handle, data):
+            pdu = .writeRequest(handle: handle, value: data)
+        case let .longWrite(handle, data, offset, executing):
+            if executing || offset >= data.count {
+                pdu = .executeWriteRequest(flags: 0x01)
+            } else {
+                let chunk = Array(data[offset..<min(data.count, offset + mtu(conn) - 5)])
+                pdu = .prepareWriteRequest(handle: handle, offset: UInt16(offset), value: chunk)
+            }
+        }
+        links[conn]?.client.timer?.cancel()
+        links[conn]?.client.timer = queue.schedule(afterNanoseconds: HostStack.attTimeoutNanoseconds) { [weak self] in
+            self?.clientTimedOut(conn)
+        }
+        sendATT(conn, pdu)
+    }
+
+    private func clientTimedOut(_ conn: UInt16) {
+        guard links[conn]?.client.running == true else { return }
+        finishHead(conn, status: BLEStatus.timedOut)
+        attTransactionTimedOut(conn)
+    }
+
+    /// Ends the head procedure with its done event, and starts the next one.
+    private func finishHead(_ conn: UInt16, status: Int) {
+        guard var link = links[conn], !link.client.procedures.isEmpty else { return }
+        let head = link.client.procedures.removeFirst()
+        link.client.timer?.cancel()
+        link.client.timer = nil
+        link.client.running = false
+        links[conn] = link
+        emitDone(conn, head, status: status)
+        startNext(conn)
+    }
+
+    private func emitDone(_ conn: UInt16, _ p: GATTProcedure, status: Int) {
+        switch p {
+        case .exchangeMTU:
+            if status != 0 { log.info("MTU exchange on 0x\(String(conn, radix: 16)) failed: \(status)") }
+        case .discoverServices: emit(.gattcServiceDone(connHandle: conn, status: status))
+        case let .discoverCharacteristics(_, end, _, _, held):
+            // The last characteristic ends where the range ends.
+            if let held, status == 0 {
+                emit(.gattcCharacteristicResult(connHandle: conn, endHandle: end, valueHandle: held.valueHandle,
+                                                properties: held.properties, uuid: held.uuid))
+            }
+            emit(.gattcCharacteristicDone(connHandle: conn, status: status))
+        case .discoverDescriptors: emit(.gattcDescriptorDone(connHandle: conn, status: status))
+        case let .read(handle, value):
+            if status == 0 { emit(.gattcReadResult(connHandle: conn, valueHandle: handle, charData: value)) }
+            emit(.gattcReadDone(connHandle: conn, valueHandle: handle, status: status))
+        case let .write(handle, _):
+            emit(.gattcWriteDone(connHandle: conn, valueHandle: handle, status: status))
+        case let .longWrite(handle, _, _, _):
+            emit(.gattcWriteDone(connHandle: conn, valueHandle: handle, status: status))
+        }
+    }
+
+    /// Ends every procedure of a connection that went away with status -107 (API.md).
+    func clientDisconnected(_ conn: UInt16, _ link: ATTLink) {
+        link.client.timer?.cancel()
+        for p in link.client.procedures { emitDone(conn, p, status: BLEStatus.notConnected) }
+    }
+
+    private func replaceHead(_ conn: UInt16, _ p: GATTProcedure) {
+        guard links[conn]?.client.procedures.isEmpty == false else { return }
+        links[conn]?.client.procedures[0] = p
+        sendRequest(conn)
+    }
+
+    // MARK: Responses
+
+    func clientReceive(_ conn: UInt16, _ pdu: ATTPDU) {
+        switch pdu {
+        case let .handleValueNotification(handle, value):
+            emit(.gattcNotify(connHandle: conn, valueHandle: handle, notifyData: value))
+            return
+        case let .handleValueIndication(handle, value):
+            emit(.gattcIndicate(connHandle: conn, valueHandle: handle, notifyData: value))
+            sendATT(conn, .handleValueConfirmation)
+            return
+        default:
+            break
+        }
+        guard let link = links[conn], link.client.running, let head = link.client.procedures.first else {
+            log.debug("unexpected ATT response on 0x\(String(conn, radix: 16))")
+            return
+        }
+        if case let .errorResponse(_, _, error) = pdu {
+            return handleError(conn, head, error)
+        }
+        switch (head, pdu) {
+        case (.exchangeMTU, .exchangeMTUResponse(let serverMTU)):
+            let mtu = max(23, min(Int(serverMTU), config.mtu))
+            links[conn]?.mtu = mtu
+            links[conn]?.mtuExchanged = true
+            emit(.mtuExchanged(connHandle: conn, mtu: mtu))
+            finishHead(conn, status: 0)
+
+        case let (.discoverServices(nil, _), .readByGroupTypeResponse(items)):
+            var last: UInt16 = 0
+            for i in items {
+                if let uuid = try? BluetoothUUID(bytes: i.value) {
+                    emit(.gattcServiceResult(connHandle: conn, startHandle: i.handle, endHandle: i.endGroupHandle, uuid: uuid))
+                }
+                last = max(last, i.endGroupHandle)
+            }
+            continueOrFinish(conn, after: last) { .discoverServices(uuid: nil, next: $0) }
+
+        case let (.discoverServices(uuid?, _), .findByTypeValueResponse(items)):
+            var last: UInt16 = 0
+            for i in items {
+                emit(.gattcServiceResult(connHandle: conn, startHandle: i.found, endHandle: i.groupEnd, uuid: uuid))
+                last = max(last, i.groupEnd)
+            }
+            continueOrFinish(conn, after: last) { .discoverServices(uuid: uuid, next: $0) }
+
+        case let (.discoverCharacteristics(start, end, filter, _, held), .readByTypeResponse(items)):
+            var held = held
+            var last: UInt16 = 0
+            for i in items {
+                guard i.value.count == 5 || i.value.count == 19,
+                      let uuid = try? BluetoothUUID(bytes: Array(i.value[3...])) else { continue }
+                let valueHandle = UInt16(i.value[1]) | UInt16(i.value[2]) << 8
+                if let h = held, filter == nil || filter == h.uuid {
+                    emit(.gattcCharacteristicResult(connHandle: conn, endHandle: i.handle &- 1, valueHandle: h.valueHandle,
+                                                    properties: h.properties, uuid: h.uuid))
+                }
+                held = filter == nil || filter == uuid ? (valueHandle, i.value[0], uuid) : nil
+                last = max(last, i.handle)
+            }
+            if last == 0 || last >= end {
+                links[conn]?.client.procedures[0] = .discoverCharacteristics(start: start, end: end, uuid: filter, next: end,
+                                                                              held: held)
+                finishHead(conn, status: 0)
+            } else {
+                replaceHead(conn, .discoverCharacteristics(start: start, end: end, uuid: filter, next: last + 1, held: held))
+            }
+
+        case let (.discoverDescriptors(end, _), .findInformationResponse(items)):
+            var last: UInt16 = 0
+            for i in items {
+                emit(.gattcDescriptorResult(connHandle: conn, dscHandle: i.handle, uuid: i.uuid))
+                last = max(last, i.handle)
+            }
+            if last == 0 || last >= end { finishHead(conn, status: 0) } else { replaceHead(conn, .discoverDescriptors(end: end, next: last + 1)) }
+
+        case let (.read(handle, value), .readResponse(chunk)), let (.read(handle, value), .readBlobResponse(chunk)):
+            let all = value + chunk
+            // A response that fills the MTU may have more behind it (Vol 3 Part G 4.8.3).
+            if chunk.count == mtu(conn) - 1, all.count < 512 {
+                replaceHead(conn, .read(handle: handle, value: all))
+            } else {
+                links[conn]?.client.procedures[0] = .read(handle: handle, value: all)
+                finishHead(conn, status: 0)
+            }
+
+        case (.write, .writeResponse):
+            finishHead(conn, status: 0)
+
+        case let (.longWrite(handle, data, offset, false), .prepareWriteResponse(_, rOffset, echoed)):
+            let end = min(data.count, offset + mtu(conn) - 5)
+            guard Int(rOffset) == offset, echoed == Array(data[offset..<end]) else {
+                // The server changed what we sent: cancel it all (Vol 3 Part G 4.9.5).
+                sendATT(conn, .executeWriteRequest(flags: 0x00))
+                finishHead(conn, status: Int(ATTErrorCode.unlikelyError))
+                return
+            }
+            replaceHead(conn, .longWrite(handle: handle, data: data, offset: end, executing: end >= data.count))
+
+        case (.longWrite, .executeWriteResponse):
+            finishHead(conn, status: 0)
+
+        default:
+            log.warning("ATT response \(String(pdu.opcode, radix: 16)) does not answer the pending request")
+            finishHead(conn, status: Int(ATTErrorCode.invalidPDU))
+        }
+    }
+
+    private func continueOrFinish(_ conn: UInt16, after last: UInt16, _ make: (UInt16) -> GATTProcedure) {
+        if last == 0 || last == 0xFFFF { finishHead(conn, status: 0) } else { replaceHead(conn, make(last + 1)) }
+    }
+
+    private func handleError(_ conn: UInt16, _ head: GATTProcedure, _ error: UInt8) {
+        switch head {
+        case .discoverServices, .discoverCharacteristics, .discoverDescriptors:
+            // Attribute Not Found ends a discovery normally (Vol 3 Part G 4.4-4.7).
+            finishHead(conn, status: error == ATTErrorCode.attributeNotFound ? 0 : Int(error))
+        case let .read(handle, value) where !value.isEmpty && error == ATTErrorCode.attributeNotLong:
+            // The value was exactly MTU-1 long.
+            links[conn]?.client.procedures[0] = .read(handle: handle, value: value)
+            finishHead(conn, status: 0)
+        case .exchangeMTU:
+            // A server that does not support the exchange keeps the default MTU.
+            emit(.mtuExchanged(connHandle: conn, mtu: mtu(conn)))
+            finishHead(conn, status: Int(error))
+        default:
+            finishHead(conn, status: Int(error))
+        }
+    }
+}

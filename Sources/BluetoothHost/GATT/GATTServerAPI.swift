@@ -1,0 +1,137 @@
+import BluetoothCore
+
+/// The gatts_* calls of API.md.
+extension HostStack {
+    /// Replaces the whole database (GAP and GATT services first). Returns the value handles of
+    /// each service's characteristics and descriptors, in definition order. While connected, peers
+    /// subscribed to Service Changed are told (Vol 3 Part G 7.1).
+    package func gattsRegisterServices(_ services: [BLEService]) throws -> [[UInt16]] {
+        guard power == .on else { throw BLEError.notActive }
+        if advertising { throw BLEError.busy }
+        let db = try GATTDatabase(services: services)
+        database = db
+        for conn in links.keys.sorted() {
+            // CCCD state is tied to handles that may have moved; keep only Service Changed's.
+            let scCCCD = db.attribute(db.serviceChangedHandle)?.cccdHandle
+            let keep = scCCCD.flatMap { links[conn]?.cccd[$0] }
+            links[conn]?.cccd = [:]
+            if let scCCCD, let keep { links[conn]?.cccd[scCCCD] = keep }
+            if let bits = keep, bits & 0x0002 != 0 {
+                queueIndication(conn, db.serviceChangedHandle, [0x01, 0x00, 0xFF, 0xFF])
+            }
+        }
+        return db.handlesPerService
+    }
+
+    /// The local value; `[]` for an unknown handle. In append mode, returns and clears.
+    package func gattsRead(_ handle: UInt16) -> [UInt8] {
+        guard power == .on, let a = database.attribute(handle) else { return [] }
+        switch a.kind {
+        case .deviceName: return Array(config.gapName.utf8)
+        case .cccd, .declaration: return []  // not a value the app stores
+        case .value:
+            if a.append { database.update(handle) { $0.value = [] } }
+            return a.value
+        }
+    }
+
+    package func gattsWrite(_ handle: UInt16, _ data: [UInt8], sendUpdate: Bool) throws {
+        guard power == .on else { throw BLEError.notActive }
+        guard let a = database.attribute(handle), case .value = a.kind else {
+            if database.attribute(handle)?.kind == .deviceName {
+                config.gapName = String(decoding: data, as: UTF8.self)
+                return
+            }
+            throw BLEError.invalidArgument("no characteristic or descriptor value at handle \(handle)")
+        }
+        database.update(handle) { attr in
+            attr.value = data
+            attr.capacity = max(attr.capacity, data.count)
+        }
+        guard sendUpdate, let cccd = a.cccdHandle else { return }
+        for conn in links.keys.sorted() {
+            let bits = links[conn]?.cccd[cccd] ?? 0
+            if bits & 0x0001 != 0 {
+                sendATT(conn, .handleValueNotification(handle: handle, value: Array(data.prefix(mtu(conn) - 3))))
+            } else if bits & 0x0002 != 0 {
+                queueIndication(conn, handle, data)
+            }
+        }
+    }
+
+    package func gattsNotify(_ conn: UInt16, _ handle: UInt16, _ data: [UInt8]?) throws {
+        guard power == .on else { throw BLEError.notActive }
+        guard links[conn] != nil else { throw BLEError.notConnected }
+        guard let a = database.attribute(handle) else { throw BLEError.invalidArgument("no attribute at handle \(handle)") }
+        let value = data ?? a.value
+        sendATT(conn, .handleValueNotification(handle: handle, value: Array(value.prefix(mtu(conn) - 3))))
+    }
+
+    package func gattsIndicate(_ conn: UInt16, _ handle: UInt16, _ data: [UInt8]?) throws {
+        guard power == .on else { throw BLEError.notActive }
+        guard links[conn] != nil else { throw BLEError.notConnected }
+        guard let a = database.attribute(handle) else { throw BLEError.invalidArgument("no attribute at handle \(handle)") }
+        queueIndication(conn, handle, data ?? a.value)
+    }
+
+    package func gattsSetBuffer(_ handle: UInt16, _ len: Int, append: Bool) throws {
+        guard power == .on else { throw BLEError.notActive }
+        guard len >= 0, len <= 512 else { throw BLEError.invalidArgument("buffer length must be 0...512") }
+        guard let a = database.attribute(handle), case .value = a.kind else {
+            throw BLEError.invalidArgument("no characteristic or descriptor value at handle \(handle)")
+        }
+        database.update(handle) { attr in
+            attr.capacity = len
+            attr.append = append
+            attr.value = []
+        }
+    }
+
+    // MARK: Indications: one in flight per connection, 30 s each (Vol 3 Part F 3.3.3)
+
+    func queueIndication(_ conn: UInt16, _ handle: UInt16, _ value: [UInt8]) {
+        guard links[conn] != nil else { return }
+        let payload = Array(value.prefix(mtu(conn) - 3))
+        links[conn]?.pendingIndications.append((handle, payload))
+        sendNextIndication(conn)
+    }
+
+    private func sendNextIndication(_ conn: UInt16) {
+        guard var link = links[conn], link.indicationInFlight == nil, !link.pendingIndications.isEmpty else { return }
+        let next = link.pendingIndications.removeFirst()
+        link.indicationInFlight = next.valueHandle
+        link.indicationTimer = queue.schedule(afterNanoseconds: HostStack.attTimeoutNanoseconds) { [weak self] in
+            self?.indicationTimedOut(conn)
+        }
+        links[conn] = link
+        sendATT(conn, .handleValueIndication(handle: next.valueHandle, value: next.value))
+    }
+
+    func indicationConfirmed(_ conn: UInt16) {
+        guard var link = links[conn], let h = link.indicationInFlight else { return }
+        link.indicationTimer?.cancel()
+        link.indicationTimer = nil
+        link.indicationInFlight = nil
+        links[conn] = link
+        emit(.gattsIndicateDone(connHandle: conn, valueHandle: h, status: 0))
+        sendNextIndication(conn)
+    }
+
+    private func indicationTimedOut(_ conn: UInt16) {
+        guard let h = links[conn]?.indicationInFlight else { return }
+        links[conn]?.indicationInFlight = nil
+        emit(.gattsIndicateDone(connHandle: conn, valueHandle: h, status: BLEStatus.timedOut))
+        attTransactionTimedOut(conn)
+    }
+
+    /// A transaction that timed out ends the bearer: nothing more may be sent on it, so the link
+    /// is closed (Vol 3 Part F 3.3.3).
+    func attTransactionTimedOut(_ conn: UInt16) {
+        guard links[conn] != nil, links[conn]?.dead == false else { return }
+        links[conn]?.dead = true
+        log.warning("ATT transaction timed out on 0x\(String(conn, radix: 16)); disconnecting")
+        send(HCI.Disconnect(handle: conn, reason: .remoteUserTerminated))
+    }
+
+    static let attTimeoutNanoseconds: UInt64 = 30_000_000_000
+}
