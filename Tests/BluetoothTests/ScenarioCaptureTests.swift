@@ -31,13 +31,13 @@ struct ScenarioCaptureTests {
         try c.gapConnect(pt, pa)
         let e = try #require(cr.next(code: IRQ.peripheralConnect, timeout: 4))
         #expect(pr.next(code: IRQ.centralConnect, timeout: 4) != nil)
-        // An ATT request from the central: the peripheral answers Request Not Supported, both
+        // An ATT Exchange MTU Request from the central: the peripheral answers, so both
         // directions of ACL end up in the captures.
         let handle = try #require(e.connHandle)
         let answered = Signal()
-        c.host.read { $0.receivedL2CAP = { _, cid, pdu in if cid == 0x0004, pdu.first == 0x01 { answered.fire() } } }
+        c.host.read { $0.receivedL2CAP = { _, cid, pdu in if cid == 0x0004, pdu.first == 0x03 { answered.fire() } } }
         try c.host.perform { #expect($0.sendL2CAP(handle: handle, cid: 0x0004, payload: [0x02, 0x17, 0x00])) }
-        // Wait for the Error Response before disconnecting, so no packet races the disconnection.
+        // Wait for the Exchange MTU Response before disconnecting, so no packet races the disconnection.
         #expect(answered.wait(timeout: 3))
         #expect(try c.gapDisconnect(handle))
         #expect(cr.next(code: IRQ.peripheralDisconnect, timeout: 4) != nil)
