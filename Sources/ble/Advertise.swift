@@ -12,7 +12,7 @@ struct Advertise: ParsableCommand {
     @Flag(help: "Advertise as not connectable (ADV_SCAN_IND).") var nonConnectable = false
 
     func run() throws {
-        let ble = try BLE(transport: transport.transport)
+        let ble = try transport.makeDevice()
         let intervalUs = Int(intervalMs * 1000)
         let connectable = !nonConnectable
         ble.irq { [ble] event in

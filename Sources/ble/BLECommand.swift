@@ -11,13 +11,23 @@ struct BLECommand: ParsableCommand {
             Transports: virtual, virtual:NAME, tcp:HOST:PORT, serial:PATH[,BAUD], hci:N.
             Set BLE_SNOOP=path to write a btsnoop capture of every HCI packet (Wireshark reads it).
             """,
-        subcommands: [Demo.self, Scan.self, Advertise.self],
+        subcommands: [Demo.self, Scan.self, Advertise.self, Gatt.self],
         defaultSubcommand: Demo.self)
 }
 
 struct TransportOption: ParsableArguments {
     @Option(name: .shortAndLong, help: "The controller: virtual, virtual:NAME, tcp:HOST:PORT, serial:PATH[,BAUD], hci:N.")
     var transport: String = ProcessInfo.processInfo.environment["BLE_TRANSPORT"] ?? "virtual"
+
+    @Flag(help: "Use a static random address instead of the controller's public address (Bumble's stock virtual controllers route LE data by random address only).")
+    var randomAddress = false
+
+    /// A device on the chosen transport, configured by these options.
+    func makeDevice() throws -> BLE {
+        let ble = try BLE(transport: transport)
+        if randomAddress { try ble.config(addrMode: .random) }
+        return ble
+    }
 }
 
 /// Collects events from an `irq` handler for a command-line flow.

@@ -13,7 +13,7 @@ struct Scan: ParsableCommand {
     @Option(help: "Scan window in ms.") var windowMs: Double = 100
 
     func run() throws {
-        let ble = try BLE(transport: transport.transport)
+        let ble = try transport.makeDevice()
         let box = EventBox()
         let seen = SeenSet()
         let printAll = all
