@@ -155,6 +155,150 @@ final class DistinctSet: @unchecked Sendable {
     }
 }
 
+/// Two connected devices on a private radio; the central has exchanged the MTU.
+func connectedPair(mtu: Int) throws -> (server: BLE, client: BLE, sconn: UInt16, cconn: UInt16, events: EventQueue,
+                                        serverEvents: EventQueue) {
+    let radio = "virtual:bench-gatt-\(UUID().uuidString)"
+    let server = try BLE(transport: radio), client = try BLE(transport: radio)
+    let events = EventQueue(), serverEvents = EventQueue()
+    try server.active(true)
+    try client.active(true)
+    try server.config(mtu: mtu)
+    try client.config(mtu: mtu)
+    server.irq { e in
+        serverEvents.push(e)
+        return nil
+    }
+    client.irq { e in
+        events.push(e)
+        return nil
+    }
+    let (t, a) = try server.config(.mac)
+    try server.gapAdvertise(20_000)
+    try client.gapConnect(t, a)
+    guard case let .peripheralConnect(cconn, _, _)? = events.next(timeout: 5, where: { $0.code == 7 }),
+          case let .centralConnect(sconn, _, _)? = serverEvents.next(timeout: 5, where: { $0.code == 1 }) else {
+        throw BenchError.failed("no connection")
+    }
+    try client.gattcExchangeMtu(cconn)
+    _ = events.next(timeout: 5, where: { $0.code == 21 })
+    return (server, client, sconn, cconn, events, serverEvents)
+}
+
+enum BenchError: Error { case failed(String) }
+
+/// Notifications (server -> client) or writes without response (client -> server) of `payload`
+/// bytes at `mtu`, as fast as the API accepts them; timed until the last one arrives.
+func gattThroughput(notify: Bool, mtu: Int, payload: Int, count: Int) throws {
+    let received = Counter()
+    let pair = try connectedPair(mtu: mtu)
+    let handles = try pair.server.gattsRegisterServices([
+        BLE.Service(0xBE00, [BLE.Characteristic(0xBE01, [.read, .notify, .writeNoResponse])]),
+    ])
+    let h = handles[0][0]
+    try pair.server.gattsSetBuffer(h, payload)
+    if notify {
+        pair.client.irq { e in
+            if case .gattcNotify = e { received.add() }
+            return nil
+        }
+    } else {
+        pair.server.irq { e in
+            if case .gattsWrite = e { received.add() }
+            return nil
+        }
+    }
+    let data = [UInt8](repeating: 0x5A, count: payload)
+    let t0 = Date(), cpu0 = cpuSeconds()
+    for _ in 0..<count {
+        if notify {
+            try pair.server.gattsNotify(pair.sconn, h, data)
+        } else {
+            try pair.client.gattcWrite(pair.cconn, h, data, .noResponse)
+        }
+    }
+    let ok = received.wait(atLeast: count, timeout: 60)
+    let wall = Date().timeIntervalSince(t0), cpu = cpuSeconds() - cpu0
+    let rate = Double(received.count) / wall
+    print(String(format: "%@ mtu=%d payload=%d: %.0f msgs/s, %.0f kB/s (%d/%d in %.2f s, %.1f µs CPU each)%@",
+                 notify ? "notify" : "write-without-response", mtu, payload, rate, rate * Double(payload) / 1000,
+                 received.count, count, wall, cpu / Double(max(received.count, 1)) * 1e6, ok ? "" : " INCOMPLETE"))
+    _ = try? pair.client.active(false)
+    _ = try? pair.server.active(false)
+}
+
+/// A full discovery (services, characteristics, descriptors) of a 10-service database.
+func discovery() throws {
+    let pair = try connectedPair(mtu: 23)
+    var services: [BLE.Service] = []
+    for i in 0..<10 {
+        let base = UInt16(0xD000 + i * 16)
+        services.append(BLE.Service(BluetoothUUID(base), [
+            BLE.Characteristic(BluetoothUUID(base + 1), [.read, .notify]),
+            BLE.Characteristic(BluetoothUUID(base + 2), [.read, .write]),
+            BLE.Characteristic(BluetoothUUID(base + 3), [.read]),
+        ]))
+    }
+    _ = try pair.server.gattsRegisterServices(services)
+    let c = pair.client, conn = pair.cconn, ev = pair.events
+    var runs: [Double] = []
+    var found = (0, 0, 0)
+    for _ in 0..<20 {
+        let t0 = Date()
+        try c.gattcDiscoverServices(conn)
+        var svcs: [(UInt16, UInt16)] = []
+        while case let .gattcServiceResult(_, s, e, _)? = ev.next(timeout: 5, where: { $0.code == 9 || $0.code == 10 }) {
+            svcs.append((s, e))
+        }
+        var chars = 0, descs = 0
+        for (s, e) in svcs {
+            try c.gattcDiscoverCharacteristics(conn, s, e)
+            var list: [(UInt16, UInt16)] = []
+            while case let .gattcCharacteristicResult(_, end, v, _, _)? = ev.next(timeout: 5, where: { $0.code == 11 || $0.code == 12 }) {
+                list.append((v, end))
+            }
+            chars += list.count
+            for (v, end) in list where end > v {
+                try c.gattcDiscoverDescriptors(conn, v, end)
+                while case .gattcDescriptorResult? = ev.next(timeout: 5, where: { $0.code == 13 || $0.code == 14 }) { descs += 1 }
+            }
+        }
+        runs.append(Date().timeIntervalSince(t0) * 1000)
+        found = (svcs.count, chars, descs)
+    }
+    runs.sort()
+    print(String(format: "discovery of 10 services: %.2f ms median (%d services, %d characteristics, %d descriptors, MTU 23)",
+                 runs[runs.count / 2], found.0, found.1, found.2))
+    _ = try? pair.client.active(false)
+    _ = try? pair.server.active(false)
+}
+
+/// Events from a handler, consumed in order by the benchmark thread.
+final class EventQueue: @unchecked Sendable {
+    // Safe: guarded by `condition`.
+    private let condition = NSCondition()
+    private var events: [BLE.Event] = []
+    func push(_ e: BLE.Event) {
+        condition.lock()
+        events.append(e)
+        condition.broadcast()
+        condition.unlock()
+    }
+    func next(timeout: Double, where match: (BLE.Event) -> Bool) -> BLE.Event? {
+        let deadline = Date(timeIntervalSinceNow: timeout)
+        condition.lock()
+        defer { condition.unlock() }
+        while true {
+            if let i = events.firstIndex(where: match) {
+                let e = events[i]
+                events.removeSubrange(0...i)
+                return e
+            }
+            if !condition.wait(until: deadline) { return nil }
+        }
+    }
+}
+
 header()
 do {
     let secs = quick ? 1.0 : 3.0
@@ -163,6 +307,12 @@ do {
     try advertisingReports(advertisers: quick ? 100 : 1000, intervalMs: 100, seconds: secs)
     try advertisingReports(advertisers: quick ? 20 : 100, intervalMs: 20, seconds: secs)
     try advertisingReports(advertisers: quick ? 200 : 1000, intervalMs: 20, seconds: secs)
+    let n = quick ? 5_000 : 50_000
+    try gattThroughput(notify: true, mtu: 23, payload: 20, count: n)
+    try gattThroughput(notify: true, mtu: 247, payload: 244, count: n)
+    try gattThroughput(notify: false, mtu: 23, payload: 20, count: n)
+    try gattThroughput(notify: false, mtu: 247, payload: 244, count: n)
+    try discovery()
 } catch {
     print("benchmark failed: \(error)")
     exit(1)
