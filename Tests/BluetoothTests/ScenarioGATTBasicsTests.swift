@@ -1,6 +1,8 @@
 import Foundation
 import Testing
 @testable import Bluetooth
+@testable import BluetoothHost
+import BluetoothSimulator
 
 /// GATT end to end on the virtual radio: our client against our server.
 @Suite("Scenario: GATT basics")
@@ -185,4 +187,85 @@ final class ServerBox: @unchecked Sendable {
     // Safe: written once before the peer connects, read on the server's queue after.
     var denied: UInt16 = 0
     init() throws {}
+}
+
+/// Drops every ACL packet the host sends once `dropping` is set: a peer that goes silent.
+final class SilencingTransport: HCITransport, @unchecked Sendable {
+    // Safe: `dropping` is guarded by `lock`.
+    let inner: HCITransport
+    private let lock = NSLock()
+    private var dropping = false
+    var name: String { inner.name }
+    init(_ inner: HCITransport) { self.inner = inner }
+    func silence() {
+        lock.lock()
+        dropping = true
+        lock.unlock()
+    }
+    func open(delegate: HCITransportDelegate) throws { try inner.open(delegate: delegate) }
+    func send(_ packet: HCIPacket) {
+        lock.lock()
+        let drop = dropping && packet.type == .acl
+        lock.unlock()
+        if !drop { inner.send(packet) }
+    }
+    func close() { inner.close() }
+}
+
+extension ScenarioGATTBasicsTests {
+    @Test func transactionTimeoutEndsTheBearer() throws {
+        let radio = VirtualRadio()
+        let silent = SilencingTransport(VirtualController(radio: radio))
+        let server = BLE(controller: silent), client = BLE(controller: VirtualController(radio: radio))
+        client.host.read { $0.config.attTimeoutSeconds = 0.3 }
+        let cr = EventRecorder(client)
+        try server.active(true)
+        try client.active(true)
+        defer {
+            _ = try? server.active(false)
+            _ = try? client.active(false)
+        }
+        let hs = try server.gattsRegisterServices([BLE.Service(0xDD00, [BLE.Characteristic(0xDD01, .read)])])
+        let (st, sa) = try server.config(.mac)
+        try server.gapAdvertise(20_000)
+        try client.gapConnect(st, sa)
+        let conn = try #require(cr.next(code: IRQ.peripheralConnect)?.connHandle)
+        silent.silence()
+        try client.gattcRead(conn, hs[0][0])
+        try client.gattcRead(conn, hs[0][0])
+        // The first read times out (-110) and the link is closed; the queued one ends with -107.
+        #expect(cr.next(code: 16, timeout: 3) == .gattcReadDone(connHandle: conn, valueHandle: hs[0][0], status: -110))
+        #expect(cr.next(code: IRQ.peripheralDisconnect, timeout: 3) != nil)
+        #expect(cr.all.contains(.gattcReadDone(connHandle: conn, valueHandle: hs[0][0], status: -107)))
+    }
+
+    @Test func reRegisteringWhileConnectedIndicatesServiceChanged() throws {
+        let radio = uniqueRadio()
+        let server = try BLE(transport: radio), client = try BLE(transport: radio)
+        let sr = EventRecorder(server), cr = EventRecorder(client)
+        try server.active(true)
+        try client.active(true)
+        defer {
+            _ = try? server.active(false)
+            _ = try? client.active(false)
+        }
+        _ = try server.gattsRegisterServices([BLE.Service(0xEE00, [BLE.Characteristic(0xEE01, .read)])])
+        let (st, sa) = try server.config(.mac)
+        try server.gapAdvertise(20_000)
+        try client.gapConnect(st, sa)
+        let conn = try #require(cr.next(code: IRQ.peripheralConnect)?.connHandle)
+        #expect(sr.next(code: IRQ.centralConnect) != nil)
+        // Service Changed is handle 8, its CCCD 9: subscribe for indications.
+        try client.gattcWrite(conn, 9, [0x02, 0x00], .withResponse)
+        #expect(cr.next(code: 17) == .gattcWriteDone(connHandle: conn, valueHandle: 9, status: 0))
+        #expect(throws: BLEError.busy) {
+            try server.gapAdvertise(20_000)
+            _ = try server.gattsRegisterServices([])
+        }
+        try server.gapAdvertise(nil)
+        let hs = try server.gattsRegisterServices([BLE.Service(0xEE10, [BLE.Characteristic(0xEE11, .read)])])
+        #expect(hs == [[12]])
+        #expect(cr.next(code: 19) == .gattcIndicate(connHandle: conn, valueHandle: 8, notifyData: [0x01, 0x00, 0xFF, 0xFF]))
+        #expect(sr.next(code: 20) != nil)
+    }
 }

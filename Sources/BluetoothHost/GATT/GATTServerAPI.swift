@@ -100,7 +100,7 @@ extension HostStack {
         guard var link = links[conn], link.indicationInFlight == nil, !link.pendingIndications.isEmpty else { return }
         let next = link.pendingIndications.removeFirst()
         link.indicationInFlight = next.valueHandle
-        link.indicationTimer = queue.schedule(afterNanoseconds: HostStack.attTimeoutNanoseconds) { [weak self] in
+        link.indicationTimer = queue.schedule(afterNanoseconds: UInt64(config.attTimeoutSeconds * 1e9)) { [weak self] in
             self?.indicationTimedOut(conn)
         }
         links[conn] = link
@@ -132,6 +132,4 @@ extension HostStack {
         log.warning("ATT transaction timed out on 0x\(String(conn, radix: 16)); disconnecting")
         send(HCI.Disconnect(handle: conn, reason: .remoteUserTerminated))
     }
-
-    static let attTimeoutNanoseconds: UInt64 = 30_000_000_000
 }

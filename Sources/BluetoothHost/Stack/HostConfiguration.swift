@@ -13,5 +13,7 @@ public struct HostConfiguration: Sendable {
     public var leSecure = true
     /// Per-command timeout.
     public var commandTimeoutSeconds = 3.0
+    /// ATT transaction timeout (Vol 3 Part F 3.3.3: 30 s); shorter only in tests.
+    public var attTimeoutSeconds = 30.0
     public init() {}
 }
