@@ -84,11 +84,13 @@ extension HostStack {
 
     private func enqueue(_ conn: UInt16, _ p: GATTProcedure) {
         links[conn]?.client.procedures.append(p)
-        if links[conn]?.client.running == false { startNext(conn) }
+        startNext(conn)
     }
 
+    /// Starts the head procedure unless one is already running (an event handler may have queued
+    /// and started one while the previous procedure was reporting its end).
     private func startNext(_ conn: UInt16) {
-        guard var link = links[conn], !link.client.procedures.isEmpty, !link.dead else { return }
+        guard var link = links[conn], !link.client.running, !link.client.procedures.isEmpty, !link.dead else { return }
         link.client.running = true
         links[conn] = link
         sendRequest(conn)
