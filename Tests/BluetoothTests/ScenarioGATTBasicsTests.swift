@@ -269,3 +269,25 @@ extension ScenarioGATTBasicsTests {
         #expect(sr.next(code: 20) != nil)
     }
 }
+
+extension ScenarioGATTBasicsTests {
+    @Test func descriptorsOfAnEmptyRangeEndAtOnce() throws {
+        let radio = uniqueRadio()
+        let server = try BLE(transport: radio), client = try BLE(transport: radio)
+        let cr = EventRecorder(client)
+        try server.active(true)
+        try client.active(true)
+        defer {
+            _ = try? server.active(false)
+            _ = try? client.active(false)
+        }
+        let hs = try server.gattsRegisterServices([BLE.Service(0xAB00, [BLE.Characteristic(0xAB01, .read)])])
+        let (st, sa) = try server.config(.mac)
+        try server.gapAdvertise(20_000)
+        try client.gapConnect(st, sa)
+        let conn = try #require(cr.next(code: IRQ.peripheralConnect)?.connHandle)
+        try client.gattcDiscoverDescriptors(conn, hs[0][0], hs[0][0])
+        #expect(cr.next(code: 14) == .gattcDescriptorDone(connHandle: conn, status: 0))
+        #expect(!cr.all.contains { $0.code == 13 })
+    }
+}

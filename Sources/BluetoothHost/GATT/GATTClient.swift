@@ -112,6 +112,8 @@ extension HostStack {
         case let .discoverCharacteristics(_, end, _, next, _):
             pdu = .readByTypeRequest(start: next, end: end, type: GATTType.characteristic)
         case let .discoverDescriptors(end, next):
+            // An empty range (a characteristic without descriptors) needs no request.
+            if next > end || next == 0 { return finishHead(conn, status: 0) }
             pdu = .findInformationRequest(start: next, end: end)
         case let .read(handle, value):
             pdu = value.isEmpty ? .readRequest(handle: handle)
