@@ -67,7 +67,9 @@ extension HostStack {
     package func gapDisconnect(_ handle: UInt16) throws -> Bool {
         guard power == .on else { throw BLEError.notActive }
         guard connections[handle] != nil else { return false }
-        send(HCI.Disconnect(handle: handle, reason: .remoteUserTerminated))
+        // Unknown Connection Identifier: the link went down meanwhile (the peer left, or the
+        // controller lost it); its Disconnection Complete is on the way, so this is not an error.
+        send(HCI.Disconnect(handle: handle, reason: .remoteUserTerminated), tolerating: [.unknownConnectionIdentifier])
         return true
     }
 

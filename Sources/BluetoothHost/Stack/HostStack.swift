@@ -106,7 +106,7 @@ package final class HostStack: @unchecked Sendable {
 
     /// Sends a command; `done` runs on the queue with its return parameters or error. A failure is
     /// also recorded in the completion of the public call that issued it.
-    func send<C: HCICommand>(_ command: C, completion: Completion? = nil,
+    func send<C: HCICommand>(_ command: C, completion: Completion? = nil, tolerating: Set<HCIStatus> = [],
                              _ done: ((Result<C.Return, HCIError>) -> Void)? = nil) {
         let owner = completion ?? currentCompletion
         owner?.begin()
@@ -133,6 +133,11 @@ package final class HostStack: @unchecked Sendable {
                     var r = ByteReader(Array(bytes.dropFirst()), context: "return parameters of \(C.opcode)")
                     typed = Result { try C.Return(returnParameters: &r) }.mapError { .malformed(C.opcode, "\($0)") }
                 }
+            }
+            if case .failure(.status(let s, _)) = typed, tolerating.contains(s) {
+                done?(typed)
+                owner?.end(nil)
+                return
             }
             if case .failure(let e) = typed { self?.log.warning("\(e)") }
             done?(typed)
