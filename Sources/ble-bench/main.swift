@@ -189,7 +189,8 @@ enum BenchError: Error { case failed(String) }
 
 /// Notifications (server -> client) or writes without response (client -> server) of `payload`
 /// bytes at `mtu`, as fast as the API accepts them; timed until the last one arrives.
-func gattThroughput(notify: Bool, mtu: Int, payload: Int, count: Int) throws {
+@discardableResult
+func gattThroughput(notify: Bool, mtu: Int, payload: Int, count: Int) throws -> Double {
     let received = Counter()
     let pair = try connectedPair(mtu: mtu)
     let handles = try pair.server.gattsRegisterServices([
@@ -225,10 +226,12 @@ func gattThroughput(notify: Bool, mtu: Int, payload: Int, count: Int) throws {
                  received.count, count, wall, cpu / Double(max(received.count, 1)) * 1e6, ok ? "" : " INCOMPLETE"))
     _ = try? pair.client.active(false)
     _ = try? pair.server.active(false)
+    return rate
 }
 
 /// A full discovery (services, characteristics, descriptors) of a 10-service database.
-func discovery() throws {
+@discardableResult
+func discovery() throws -> Double {
     let pair = try connectedPair(mtu: 23)
     var services: [BLE.Service] = []
     for i in 0..<10 {
@@ -271,6 +274,41 @@ func discovery() throws {
                  runs[runs.count / 2], found.0, found.1, found.2))
     _ = try? pair.client.active(false)
     _ = try? pair.server.active(false)
+    return runs[runs.count / 2]
+}
+
+/// Runs Benchmarks/bumble_gatt_bench.py (two Bumble devices on Bumble's in-process virtual link)
+/// and returns its figures: key ("notify mtu=23") -> msgs/s, or median ms for discovery.
+func bumbleFigures() -> [String: Double]? {
+    let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+        .deletingLastPathComponent()
+    let python = root.appendingPathComponent(".venv-interop/bin/python").path
+    let script = root.appendingPathComponent("Benchmarks/bumble_gatt_bench.py").path
+    guard FileManager.default.isExecutableFile(atPath: python), FileManager.default.fileExists(atPath: script) else {
+        print("(Bumble figures: run scripts/setup-bumble.sh first)")
+        return nil
+    }
+    let p = Process()
+    p.executableURL = URL(fileURLWithPath: python)
+    p.arguments = [script, "--count", quick ? "2000" : "5000", "--runs", quick ? "1" : "3"]
+    let pipe = Pipe()
+    p.standardOutput = pipe
+    p.standardError = FileHandle.nullDevice
+    do { try p.run() } catch { return nil }
+    let data = pipe.fileHandleForReading.readDataToEndOfFile()
+    p.waitUntilExit()
+    var out: [String: Double] = [:]
+    for line in String(decoding: data, as: UTF8.self).split(separator: "\n") where line.hasPrefix("BUMBLE ") {
+        let words = line.split(separator: " ")
+        guard words.count > 2 else { continue }
+        let fields = Dictionary(words.compactMap { w -> (String, String)? in
+            let kv = w.split(separator: "=", maxSplits: 1)
+            return kv.count == 2 ? (String(kv[0]), String(kv[1])) : nil
+        }, uniquingKeysWith: { a, _ in a })
+        let key = "\(words[1]) \(words[2])"
+        if let v = fields["msgs_per_s"].flatMap(Double.init) ?? fields["median_ms"].flatMap(Double.init) { out[key] = v }
+    }
+    return out
 }
 
 /// Events from a handler, consumed in order by the benchmark thread.
@@ -308,11 +346,24 @@ do {
     try advertisingReports(advertisers: quick ? 20 : 100, intervalMs: 20, seconds: secs)
     try advertisingReports(advertisers: quick ? 200 : 1000, intervalMs: 20, seconds: secs)
     let n = quick ? 5_000 : 50_000
-    try gattThroughput(notify: true, mtu: 23, payload: 20, count: n)
-    try gattThroughput(notify: true, mtu: 247, payload: 244, count: n)
-    try gattThroughput(notify: false, mtu: 23, payload: 20, count: n)
-    try gattThroughput(notify: false, mtu: 247, payload: 244, count: n)
-    try discovery()
+    let ours: [(String, Double)] = [
+        ("notify mtu=23", try gattThroughput(notify: true, mtu: 23, payload: 20, count: n)),
+        ("notify mtu=247", try gattThroughput(notify: true, mtu: 247, payload: 244, count: n)),
+        ("write_cmd mtu=23", try gattThroughput(notify: false, mtu: 23, payload: 20, count: n)),
+        ("write_cmd mtu=247", try gattThroughput(notify: false, mtu: 247, payload: 244, count: n)),
+        ("discovery mtu=23", try discovery()),
+    ]
+    if !CommandLine.arguments.contains("--no-bumble"), let bumble = bumbleFigures() {
+        print("beside Bumble 0.0.236 (two devices on Bumble's in-process virtual link, same machine, same run):")
+        for (key, mine) in ours {
+            guard let theirs = bumble[key] else { continue }
+            if key.hasPrefix("discovery") {
+                print(String(format: "  %-18@ ours %9.2f ms   Bumble %9.2f ms   %.0fx faster", key as NSString, mine, theirs, theirs / mine))
+            } else {
+                print(String(format: "  %-18@ ours %9.0f/s    Bumble %9.0f/s    %.0fx", key as NSString, mine, theirs, mine / theirs))
+            }
+        }
+    }
 } catch {
     print("benchmark failed: \(error)")
     exit(1)
