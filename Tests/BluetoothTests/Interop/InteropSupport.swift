@@ -4,6 +4,7 @@
 //   scripts/setup-bumble.sh          makes .venv-interop/ with the pinned bumble, prints its python
 //   Tests/Interop/bumble_controllers.py  stock Bumble virtual controllers on one LocalLink (H4 TCP / pty)
 //   Tests/Interop/bumble_peer.py     a Bumble host device: advertise / scan / connect
+//   Tests/Interop/bumble_gatt_peer.py  a Bumble GATT server / GATT client (same harness)
 //
 // Every wait here is bounded, and every child process is terminated (SIGTERM, then SIGKILL after a
 // grace period) when its owner goes away; the Python scripts also exit on their own when their
@@ -255,6 +256,12 @@ final class InteropProcess: @unchecked Sendable, CustomStringConvertible {
         }
     }
 
+    /// Every stdout line so far that starts with `prefix` (consumed or not), in order.
+    func lines(prefix: String) -> [String] {
+        output.condition.lock(); defer { output.condition.unlock() }
+        return output.lines.filter { $0.hasPrefix(prefix) }
+    }
+
     /// Whether a line starting with `prefix` was printed (consumed or not).
     func hasLine(prefix: String) -> Bool {
         output.condition.lock(); defer { output.condition.unlock() }
@@ -472,18 +479,19 @@ final class BumbleControllers: @unchecked Sendable {
 
 // MARK: - A Bumble peer process
 
-/// `bumble_peer.py MODE ...` on one of the controllers.
+/// `bumble_peer.py MODE ...` (or another script of Tests/Interop with the same harness, such as
+/// `bumble_gatt_peer.py`) on one of the controllers.
 final class BumblePeer: @unchecked Sendable {
     let process: InteropProcess
 
     /// `arguments` follow the mode (e.g. `["--name", "BUMBLE-IOP"]`). `timeout` bounds the whole
-    /// Python run (its own --timeout).
+    /// Python run (its own --timeout). `script` is a file name in Tests/Interop.
     init(_ mode: String, _ arguments: [String], controllers: BumbleControllers, index: Int = 1,
-         timeout: Int = 30) throws {
+         timeout: Int = 30, script scriptName: String = "bumble_peer.py") throws {
         let python = try Interop.python()
-        let script = Interop.scriptsDirectory.appendingPathComponent("bumble_peer.py").path
+        let script = Interop.scriptsDirectory.appendingPathComponent(scriptName).path
         process = try InteropProcess(
-            name: "bumble_peer.py \(mode)", executable: python,
+            name: "\(scriptName) \(mode)", executable: python,
             arguments: ["-u", script, "--transport", try controllers.bumbleTransport(index),
                         "--timeout", String(timeout), mode] + arguments,
             environment: ["PYTHONUNBUFFERED": "1"])
@@ -580,4 +588,150 @@ func withInteropDevice<T>(_ transport: String, _ body: (BLE, InteropEventRecorde
     try ble.active(false)
     ble.irq(nil)
     return result
+}
+
+// MARK: - GATT database dumps (bumble_gatt_peer.py)
+
+/// One `GATT service start=0x0001 end=0x0005 uuid=1800` line.
+struct InteropGATTService: Sendable, Equatable, CustomStringConvertible {
+    var start: UInt16
+    var end: UInt16
+    var uuid: BluetoothUUID
+    var description: String { "service \(interopHandle(start))-\(interopHandle(end)) \(uuid)" }
+}
+
+/// One `GATT char handle=0x0002 value_handle=0x0003 end=0x0003 props=0x02 uuid=2A00` line:
+/// `handle` is the declaration, `end` the last handle of the characteristic (its last descriptor,
+/// else its value), as MicroPython's characteristic result reports it.
+struct InteropGATTCharacteristic: Sendable, Equatable, CustomStringConvertible {
+    var handle: UInt16
+    var valueHandle: UInt16
+    var end: UInt16
+    var properties: UInt8
+    var uuid: BluetoothUUID
+    var description: String {
+        "char decl=\(interopHandle(handle)) value=\(interopHandle(valueHandle)) end=\(interopHandle(end)) "
+            + "props=0x\(String(properties, radix: 16)) \(uuid)"
+    }
+}
+
+/// One `GATT desc handle=0x0004 uuid=2902` line.
+struct InteropGATTDescriptor: Sendable, Equatable, CustomStringConvertible {
+    var handle: UInt16
+    var uuid: BluetoothUUID
+    var description: String { "desc \(interopHandle(handle)) \(uuid)" }
+}
+
+/// A GATT database as bumble_gatt_peer.py dumps it: its own (gatt-server, before READY) or what it
+/// discovered (gatt-client, before DISCOVERED). Also built from our own client's discovery events.
+struct InteropGATTDatabase: Sendable, Equatable, CustomStringConvertible {
+    var services: [InteropGATTService] = []
+    var characteristics: [InteropGATTCharacteristic] = []
+    var descriptors: [InteropGATTDescriptor] = []
+
+    init() {}
+
+    /// From stdout lines; lines not starting with `GATT ` are skipped.
+    init(dumpLines: [String]) throws {
+        for line in dumpLines where line.hasPrefix("GATT ") {
+            let words = line.split(separator: " ")
+            guard words.count >= 2 else { continue }
+            switch words[1] {
+            case "service":
+                services.append(InteropGATTService(
+                    start: try interopHandleField("start", of: line), end: try interopHandleField("end", of: line),
+                    uuid: try interopUUIDField("uuid", of: line)))
+            case "char":
+                let props = try interopField("props", of: line)
+                guard let properties = UInt8(props.dropFirst(props.hasPrefix("0x") ? 2 : 0), radix: 16) else {
+                    throw InteropError("bad props in line: \(line)")
+                }
+                characteristics.append(InteropGATTCharacteristic(
+                    handle: try interopHandleField("handle", of: line),
+                    valueHandle: try interopHandleField("value_handle", of: line),
+                    end: try interopHandleField("end", of: line), properties: properties,
+                    uuid: try interopUUIDField("uuid", of: line)))
+            case "desc":
+                descriptors.append(InteropGATTDescriptor(
+                    handle: try interopHandleField("handle", of: line), uuid: try interopUUIDField("uuid", of: line)))
+            default:
+                throw InteropError("unknown GATT dump line: \(line)")
+            }
+        }
+    }
+
+    /// The first characteristic with `uuid`.
+    func characteristic(_ uuid: BluetoothUUID) -> InteropGATTCharacteristic? {
+        characteristics.first { $0.uuid == uuid }
+    }
+
+    /// The first characteristic with `uuid`, or an error listing the database.
+    func requireCharacteristic(_ uuid: BluetoothUUID) throws -> InteropGATTCharacteristic {
+        guard let c = characteristic(uuid) else {
+            throw InteropError("no characteristic \(uuid) in \(self)")
+        }
+        return c
+    }
+
+    func service(_ uuid: BluetoothUUID) -> InteropGATTService? {
+        services.first { $0.uuid == uuid }
+    }
+
+    /// The characteristics inside `service`'s handle range, in handle order.
+    func characteristics(in service: InteropGATTService) -> [InteropGATTCharacteristic] {
+        characteristics.filter { $0.handle > service.start && $0.handle <= service.end }
+    }
+
+    /// The descriptors of `characteristic`: the attributes in (value handle, end].
+    func descriptors(of characteristic: InteropGATTCharacteristic) -> [InteropGATTDescriptor] {
+        descriptors.filter { $0.handle > characteristic.valueHandle && $0.handle <= characteristic.end }
+    }
+
+    /// The CCCD (0x2902) of `characteristic`, if it has one.
+    func cccd(of characteristic: InteropGATTCharacteristic) -> UInt16? {
+        descriptors(of: characteristic).first { $0.uuid == BluetoothUUID(0x2902) }?.handle
+    }
+
+    var description: String {
+        var out: [String] = []
+        for s in services {
+            out.append(s.description)
+            for c in characteristics(in: s) {
+                out.append("  " + c.description)
+                for d in descriptors(of: c) { out.append("    " + d.description) }
+            }
+        }
+        return "[" + out.joined(separator: "; ") + "]"
+    }
+}
+
+/// `0x0010`
+func interopHandle(_ handle: UInt16) -> String {
+    let hex = String(handle, radix: 16, uppercase: true)
+    return "0x" + String(repeating: "0", count: max(0, 4 - hex.count)) + hex
+}
+
+/// A `0x0010` field of a line.
+func interopHandleField(_ key: String, of line: String) throws -> UInt16 {
+    let text = try interopField(key, of: line)
+    guard text.hasPrefix("0x"), let value = UInt16(text.dropFirst(2), radix: 16) else {
+        throw InteropError("bad handle '\(text)' for '\(key)' in line: \(line)")
+    }
+    return value
+}
+
+/// A UUID field of a line (`2A00`, `12345678` or the dashed 128-bit form).
+func interopUUIDField(_ key: String, of line: String) throws -> BluetoothUUID {
+    let text = try interopField(key, of: line)
+    do {
+        return try BluetoothUUID(text)
+    } catch {
+        throw InteropError("bad UUID '\(text)' for '\(key)' in line: \(line)")
+    }
+}
+
+/// The u32 little-endian sequence number at the start of a STREAM payload.
+func interopSequenceNumber(_ data: [UInt8]) -> UInt32? {
+    guard data.count >= 4 else { return nil }
+    return UInt32(data[0]) | UInt32(data[1]) << 8 | UInt32(data[2]) << 16 | UInt32(data[3]) << 24
 }
