@@ -267,8 +267,10 @@ extension HostStack {
 
         case let (.read(handle, value), .readResponse(chunk)), let (.read(handle, value), .readBlobResponse(chunk)):
             let all = value + chunk
-            // A response that fills the MTU may have more behind it (Vol 3 Part G 4.8.3).
-            if chunk.count == mtu(conn) - 1, all.count < 512 {
+            // A response that fills the MTU may have more behind it (Vol 3 Part G 4.8.3). Values
+            // are at most 512 bytes by the spec, but some servers (Bumble) serve longer ones: read
+            // on while the 16-bit offset can go.
+            if chunk.count == mtu(conn) - 1, all.count < 0xFFFF {
                 replaceHead(conn, .read(handle: handle, value: all))
             } else {
                 links[conn]?.client.procedures[0] = .read(handle: handle, value: all)

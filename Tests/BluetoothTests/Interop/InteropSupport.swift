@@ -572,8 +572,15 @@ final class InteropEventRecorder: @unchecked Sendable {
 
 /// Creates a `BLE` on `transport`, records its events, activates it, runs `body`, and always
 /// deactivates it (`active(false)`) afterwards, also when `body` throws.
-func withInteropDevice<T>(_ transport: String, _ body: (BLE, InteropEventRecorder) throws -> T) throws -> T {
+///
+/// The device uses a static random address: Bumble's stock LocalLink sends LE data from a
+/// controller's *random* address whatever address it connected with (bumble/link.py
+/// `send_acl_data`), so a link made with a public address gets no ACL through ("no connection
+/// for ..."). Bumble's own hosts always use random addresses, which hides this.
+func withInteropDevice<T>(_ transport: String, addrMode: AddressMode = .random,
+                          _ body: (BLE, InteropEventRecorder) throws -> T) throws -> T {
     let ble = try BLE(transport: transport)
+    try ble.config(addrMode: addrMode)
     let events = InteropEventRecorder()
     ble.irq(events.handler)
     try ble.active(true)
