@@ -228,3 +228,51 @@ extension BLE {
         (try? gapDisconnect(0x0ABC)) == false
     }
 }
+
+/// Hides Disconnection Complete events from the host: its view of the links goes stale.
+final class HidingDisconnectTransport: HCITransport, @unchecked Sendable {
+    // Safe: `filter` is immutable; delegate calls are forwarded from the controller's queue.
+    let inner: HCITransport
+    var name: String { inner.name }
+    init(_ inner: HCITransport) { self.inner = inner }
+    final class Filter: HCITransportDelegate, @unchecked Sendable {
+        // Safe: `downstream` is set once, before the controller delivers anything.
+        var downstream: HCITransportDelegate?
+        func transport(didReceive packet: HCIPacket) {
+            if packet.type == .event, packet.bytes.first == 0x05 { return }
+            downstream?.transport(didReceive: packet)
+        }
+        func transport(didClose error: TransportError?) { downstream?.transport(didClose: error) }
+    }
+    private let filter = Filter()
+    func open(delegate: HCITransportDelegate) throws {
+        filter.downstream = delegate
+        try inner.open(delegate: filter)
+    }
+    func send(_ packet: HCIPacket) { inner.send(packet) }
+    func close() { inner.close() }
+}
+
+extension ScenarioGAPSemanticsTests {
+    /// active(false) when the host still believes in a link the controller has dropped must not
+    /// fail: the teardown is best effort (the Disconnect gets Unknown Connection Identifier).
+    @Test func deactivatingWithAStaleLinkNeverThrows() throws {
+        let radio = VirtualRadio()
+        let p = BLE(controller: HidingDisconnectTransport(VirtualController(radio: radio)))
+        let c = BLE(controller: VirtualController(radio: radio))
+        let pr = EventRecorder(p), cr = EventRecorder(c)
+        try p.active(true)
+        try c.active(true)
+        let (pt, pa) = try p.config(.mac)
+        try p.gapAdvertise(20_000)
+        try c.gapConnect(pt, pa)
+        let h = try #require(cr.next(code: IRQ.peripheralConnect)?.connHandle)
+        let ph = try #require(pr.next(code: IRQ.centralConnect)?.connHandle)
+        #expect(try c.gapDisconnect(h))
+        #expect(cr.next(code: IRQ.peripheralDisconnect) != nil)
+        // The peripheral never heard of it: disconnecting "its" link is not an error either.
+        #expect(try p.gapDisconnect(ph))
+        try p.active(false)
+        try c.active(false)
+    }
+}

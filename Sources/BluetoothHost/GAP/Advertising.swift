@@ -49,11 +49,11 @@ extension HostStack {
         }
     }
 
-    func stopAdvertisingCommands(completion: Completion?) {
+    func stopAdvertisingCommands(completion: Completion?, bestEffort: Bool = false) {
         if controller.useExtended {
-            send(HCI.LESetExtendedAdvertisingEnable(enable: false, sets: [.init(handle: 0)]), completion: completion)
+            send(HCI.LESetExtendedAdvertisingEnable(enable: false, sets: [.init(handle: 0)]), completion: completion, bestEffort: bestEffort)
         } else {
-            send(HCI.LESetAdvertisingEnable(enable: false), completion: completion)
+            send(HCI.LESetAdvertisingEnable(enable: false), completion: completion, bestEffort: bestEffort)
         }
     }
 }

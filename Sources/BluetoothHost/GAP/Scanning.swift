@@ -63,11 +63,11 @@ extension HostStack {
         if raiseDone { emit(.scanDone) }
     }
 
-    func stopScanCommands(completion: Completion?) {
+    func stopScanCommands(completion: Completion?, bestEffort: Bool = false) {
         if controller.useExtended {
-            send(HCI.LESetExtendedScanEnable(enable: false), completion: completion)
+            send(HCI.LESetExtendedScanEnable(enable: false), completion: completion, bestEffort: bestEffort)
         } else {
-            send(HCI.LESetScanEnable(enable: false), completion: completion)
+            send(HCI.LESetScanEnable(enable: false), completion: completion, bestEffort: bestEffort)
         }
     }
 

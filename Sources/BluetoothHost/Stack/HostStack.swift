@@ -106,8 +106,10 @@ package final class HostStack: @unchecked Sendable {
 
     /// Sends a command; `done` runs on the queue with its return parameters or error. A failure is
     /// also recorded in the completion of the public call that issued it.
+    /// `tolerating`: statuses that are not failures for this call. `bestEffort`: no failure is
+    /// reported to the caller (shutting down).
     func send<C: HCICommand>(_ command: C, completion: Completion? = nil, tolerating: Set<HCIStatus> = [],
-                             _ done: ((Result<C.Return, HCIError>) -> Void)? = nil) {
+                             bestEffort: Bool = false, _ done: ((Result<C.Return, HCIError>) -> Void)? = nil) {
         let owner = completion ?? currentCompletion
         owner?.begin()
         guard power != .off, let commands else {
@@ -134,7 +136,10 @@ package final class HostStack: @unchecked Sendable {
                     typed = Result { try C.Return(returnParameters: &r) }.mapError { .malformed(C.opcode, "\($0)") }
                 }
             }
-            if case .failure(.status(let s, _)) = typed, tolerating.contains(s) {
+            var ignored = bestEffort
+            if case .failure(.status(let s, _)) = typed, tolerating.contains(s) { ignored = true }
+            if case .failure(let e) = typed, ignored {
+                self?.log.info("\(e) (ignored)")
                 done?(typed)
                 owner?.end(nil)
                 return
@@ -202,13 +207,16 @@ package final class HostStack: @unchecked Sendable {
             scanTimer?.cancel()
             scanTimer = nil
             pendingConnect?.timer?.cancel()
-            if advertising { stopAdvertisingCommands(completion: nil) }
-            if scanning { stopScanCommands(completion: nil) }
-            if pendingConnect != nil { send(HCI.LECreateConnectionCancel()) }
-            for handle in connections.keys.sorted() { send(HCI.Disconnect(handle: handle, reason: .remotePowerOff)) }
+            // Best effort: a link may already be gone, a controller may refuse; none of it matters now.
+            if advertising { stopAdvertisingCommands(completion: nil, bestEffort: true) }
+            if scanning { stopScanCommands(completion: nil, bestEffort: true) }
+            if pendingConnect != nil { send(HCI.LECreateConnectionCancel(), bestEffort: true) }
+            for handle in connections.keys.sorted() {
+                send(HCI.Disconnect(handle: handle, reason: .remotePowerOff), bestEffort: true)
+            }
             let g = generation
             // Every command has its own timeout, so this always ends.
-            send(HCI.Reset()) { [weak self] _ in
+            send(HCI.Reset(), bestEffort: true) { [weak self] _ in
                 guard let self, self.generation == g else { return }
                 self.finishSession(reason: "Bluetooth was deactivated", raiseEvents: false)
             }
