@@ -50,7 +50,9 @@ public final class BLE: Sendable {
         let factory = TransportFactory(transport: controller, deviceIndex: index)
         self.factory = factory
         host = HostStack(label: "\(index)") { try factory.open() }
-        host.read { $0.config.commandTimeoutSeconds = commandTimeout }
+        // A timeout that is not a positive number keeps the default.
+        let timeout = commandTimeout.isFinite && commandTimeout > 0 ? commandTimeout : 3.0
+        host.read { $0.config.commandTimeoutSeconds = timeout }
     }
 
     /// A device on `$BLE_TRANSPORT`, or on the default virtual radio.

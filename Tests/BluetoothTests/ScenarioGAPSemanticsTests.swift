@@ -276,3 +276,33 @@ extension ScenarioGAPSemanticsTests {
         try c.active(false)
     }
 }
+
+extension ScenarioGAPSemanticsTests {
+    /// Extreme API arguments are refused or saturated, never trapped on.
+    @Test func extremeArgumentsNeverTrap() throws {
+        let ble = try BLE(transport: uniqueRadio())
+        let rec = EventRecorder(ble)
+        try ble.active(true)
+        defer { _ = try? ble.active(false) }
+        #expect(throws: BLEError.self) { try ble.gapScan(Int.min) }
+        #expect(throws: BLEError.self) { try ble.gapScan(10, Int.min, Int.min) }
+        #expect(throws: BLEError.self) { try ble.gapScan(10, Int.max, Int.max) }
+        try ble.gapScan(Int.max, 30_000, 30_000)
+        try ble.gapScan(nil)
+        #expect(rec.next(code: IRQ.scanDone) != nil)
+        #expect(throws: BLEError.self) { try ble.gapAdvertise(Int.min) }
+        #expect(throws: BLEError.self) { try ble.gapAdvertise(Int.max) }
+        #expect(throws: BLEError.self) { try ble.gapConnect(.public, .zero, Int.min) }
+        #expect(throws: BLEError.self) { try ble.gapConnect(.public, .zero, 10, Int.min, Int.max) }
+        try ble.gapConnect(.public, .zero, Int.max)
+        try ble.gapConnectCancel()
+        #expect(rec.next(code: IRQ.peripheralDisconnect) != nil)
+        #expect(throws: BLEError.self) { try ble.gattsSetBuffer(0xFFFF, Int.max) }
+        #expect(throws: BLEError.self) { try ble.config(rxbuf: Int.min) }
+        #expect(throws: BLEError.self) { try ble.config(mtu: Int.max) }
+        #expect(try ble.gapDisconnect(UInt16.max) == false)
+        let odd = BLE(controller: VirtualController(radio: VirtualRadio()), commandTimeout: .nan)
+        #expect(try odd.active(true))  // a meaningless timeout keeps the default
+        try odd.active(false)
+    }
+}

@@ -43,7 +43,15 @@ public final class DeviceQueue: Sendable {
     }
 
     public func schedule(afterMilliseconds ms: Int, _ work: @escaping @Sendable () -> Void) -> DeviceTimer {
-        schedule(afterNanoseconds: UInt64(max(ms, 0)) * 1_000_000, work)
+        let (ns, overflow) = UInt64(max(ms, 0)).multipliedReportingOverflow(by: 1_000_000)
+        return schedule(afterNanoseconds: overflow ? UInt64(Int.max) : ns, work)
+    }
+
+    /// Nanoseconds for a duration in seconds: negative and NaN become 0, huge values saturate.
+    public static func nanoseconds(seconds: Double) -> UInt64 {
+        guard seconds.isFinite, seconds > 0 else { return 0 }
+        let ns = seconds * 1e9
+        return ns >= Double(Int.max) ? UInt64(Int.max) : UInt64(ns)
     }
 }
 

@@ -129,7 +129,7 @@ extension HostStack {
             }
         }
         links[conn]?.client.timer?.cancel()
-        links[conn]?.client.timer = queue.schedule(afterNanoseconds: UInt64(config.attTimeoutSeconds * 1e9)) { [weak self] in
+        links[conn]?.client.timer = queue.schedule(afterNanoseconds: DeviceQueue.nanoseconds(seconds: config.attTimeoutSeconds)) { [weak self] in
             self?.clientTimedOut(conn)
         }
         sendATT(conn, pdu)

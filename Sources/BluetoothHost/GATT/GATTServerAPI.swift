@@ -100,7 +100,7 @@ extension HostStack {
         guard var link = links[conn], link.indicationInFlight == nil, !link.pendingIndications.isEmpty else { return }
         let next = link.pendingIndications.removeFirst()
         link.indicationInFlight = next.valueHandle
-        link.indicationTimer = queue.schedule(afterNanoseconds: UInt64(config.attTimeoutSeconds * 1e9)) { [weak self] in
+        link.indicationTimer = queue.schedule(afterNanoseconds: DeviceQueue.nanoseconds(seconds: config.attTimeoutSeconds)) { [weak self] in
             self?.indicationTimedOut(conn)
         }
         links[conn] = link

@@ -170,7 +170,7 @@ package final class HostStack: @unchecked Sendable {
         }
         generation &+= 1
         let s = TransportSession(host: self, generation: generation)
-        commands = CommandQueue(queue: queue, timeoutNanoseconds: UInt64(config.commandTimeoutSeconds * 1e9)) {
+        commands = CommandQueue(queue: queue, timeoutNanoseconds: DeviceQueue.nanoseconds(seconds: config.commandTimeoutSeconds)) {
             [weak self] packet in self?.transmit(packet)
         }
         commands.onTimeout = { [weak self] op in self?.log.error("controller did not answer \(op)") }
