@@ -1,5 +1,6 @@
 import BluetoothCore
 import BluetoothTransport
+import Synchronization
 
 /// A virtual Bluetooth LE controller. It speaks HCI bytes exactly like a chip behind a UART, so a
 /// host cannot tell it from hardware, and it is its own `HCITransport`: the host opens it, sends
@@ -134,12 +135,33 @@ public final class VirtualController: HCITransport, @unchecked Sendable {
         }
     }
 
-    /// Takes a command or ACL packet from the host; handled in order on the radio queue.
+    /// Takes a command or ACL packet from the host; handled in order on the radio queue. Packets
+    /// sent in a burst are handled in one queue turn (one hop, not one per packet).
     public func send(_ packet: HCIPacket) {
-        radio.queue.async { [self] in
-            core.perform { receiveFromHost(packet) }
+        let schedule = inbox.withLock { state -> Bool in
+            state.packets.append(packet)
+            if state.scheduled { return false }
+            state.scheduled = true
+            return true
+        }
+        if schedule {
+            radio.queue.async { [self] in
+                let batch = inbox.withLock { state -> [HCIPacket] in
+                    defer {
+                        state.packets.removeAll(keepingCapacity: true)
+                        state.scheduled = false
+                    }
+                    return state.packets
+                }
+                core.perform {
+                    for p in batch { receiveFromHost(p) }
+                }
+            }
         }
     }
+
+    /// Packets from the host not yet handled, and whether a radio-queue turn is on its way for them.
+    private let inbox = Mutex<(packets: [HCIPacket], scheduled: Bool)>(([], false))
 
     /// Powers the controller off: its links drop (peers see Connection Timeout), advertising and
     /// scanning stop, and it leaves the radio. Idempotent.

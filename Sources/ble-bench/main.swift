@@ -345,6 +345,11 @@ final class EventQueue: @unchecked Sendable {
 header()
 do {
     let secs = quick ? 1.0 : 3.0
+    if CommandLine.arguments.contains("--notify-only") {
+        // For profiling (valgrind --tool=callgrind): one GATT workload alone.
+        try gattThroughput(notify: true, mtu: 23, payload: 20, count: quick ? 5_000 : 50_000, aclLength: 27)
+        exit(0)
+    }
     try connectCycles(pairs: 1, seconds: secs)
     try connectCycles(pairs: quick ? 10 : 50, seconds: secs)
     try advertisingReports(advertisers: quick ? 100 : 1000, intervalMs: 100, seconds: secs)

@@ -1,6 +1,7 @@
 import BluetoothCore
 import BluetoothTransport
 import Logging
+import Synchronization
 
 /// One device's host stack. All state is confined to `queue`: public calls hop onto it with
 /// `perform`, transport packets are handed to it with `async`, and `irq` events are raised on it.
@@ -27,8 +28,15 @@ package final class HostStack: @unchecked Sendable {
     var acl: ACLOutbound!
     var reassembler = ACLReassembler()
     var controller = ControllerInfo()
-    /// The completion a public call collects its commands into (set by `perform`).
-    var currentCompletion: Completion?
+    /// The completion a public call collects its commands into, made on first use (most calls,
+    /// notifications and writes among them, send no HCI command and need none).
+    var currentCompletion: Completion? {
+        if collecting && collected == nil { collected = Completion() }
+        return collected
+    }
+    /// Set by `perform` while an off-queue call runs.
+    private var collecting = false
+    private var collected: Completion?
 
     // GAP
     var staticRandomAddress: BluetoothAddress?
@@ -77,15 +85,21 @@ package final class HostStack: @unchecked Sendable {
     /// another thread, waits for them and throws the first failure.
     package func perform<T>(_ body: (HostStack) throws -> T) throws -> T {
         let onQueue = queue.isCurrent
-        let completion = Completion()
+        var completion: Completion?
         let value: T = try queue.sync {
-            let saved = currentCompletion
-            currentCompletion = onQueue ? nil : completion
-            defer { currentCompletion = saved }
+            let saved = (collecting, collected)
+            collecting = !onQueue
+            collected = nil
+            defer {
+                completion = collected
+                (collecting, collected) = saved
+            }
             return try body(self)
         }
-        completion.seal()
-        if !onQueue, let error = completion.wait(timeoutSeconds: 120) { throw error }
+        if let completion {
+            completion.seal()
+            if let error = completion.wait(timeoutSeconds: 120) { throw error }
+        }
         return value
     }
 
@@ -375,7 +389,8 @@ package final class HostStack: @unchecked Sendable {
 /// The transport's delegate for one activation. Hops every callback onto the device's queue and
 /// tags it with the activation's generation, so packets of a closed session are ignored.
 final class TransportSession: HCITransportDelegate, @unchecked Sendable {
-    // Safe: both fields are immutable after init; HostStack is only touched on its queue.
+    // Safe: `host` and `generation` are immutable after init (the weak reference is zeroed by the
+    // runtime), `inbox` is a Mutex; HostStack is only touched on its queue.
     private weak var host: HostStack?
     private let generation: UInt64
 
@@ -384,10 +399,29 @@ final class TransportSession: HCITransportDelegate, @unchecked Sendable {
         self.generation = generation
     }
 
+    /// Packets received and not yet handled; one queue turn handles a whole burst.
+    private let inbox = Mutex<(packets: [HCIPacket], scheduled: Bool)>(([], false))
+
     func transport(didReceive packet: HCIPacket) {
         guard let host else { return }
+        let schedule = inbox.withLock { state -> Bool in
+            state.packets.append(packet)
+            if state.scheduled { return false }
+            state.scheduled = true
+            return true
+        }
+        guard schedule else { return }
         let g = generation
-        host.queue.async { host.receive(packet, generation: g) }
+        host.queue.async { [self] in
+            let batch = inbox.withLock { state -> [HCIPacket] in
+                defer {
+                    state.packets.removeAll(keepingCapacity: true)
+                    state.scheduled = false
+                }
+                return state.packets
+            }
+            for p in batch { host.receive(p, generation: g) }
+        }
     }
 
     func transport(didClose error: TransportError?) {
