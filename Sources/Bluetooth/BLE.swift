@@ -244,6 +244,11 @@ public final class BLE: Sendable {
 }
 
 enum DeviceCounter {
-    private static let counter = AtomicCounter()
-    static func next() -> Int { counter.next() }
+    private static let counter = Locked(0)
+    static func next() -> Int {
+        counter.withLock { value in
+            defer { value += 1 }
+            return value
+        }
+    }
 }

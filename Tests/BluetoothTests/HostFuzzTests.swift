@@ -97,3 +97,38 @@ struct HostFuzzTests {
         #expect(rec.next(code: IRQ.scanDone, timeout: 10) != nil)
     }
 }
+
+extension HostFuzzTests {
+    /// Extended advertising data in many fragments is joined into one scan result; past the
+    /// spec's 1650 bytes it is cut there, not dropped.
+    @Test func extendedReportFragmentsAreJoinedAndBounded() throws {
+        let injector = InjectingTransport(VirtualController(radio: VirtualRadio()))
+        let ble = BLE(controller: injector)
+        let rec = EventRecorder(ble)
+        try ble.active(true)
+        defer { _ = try? ble.active(false) }
+        try ble.gapScan(0, 30_000, 30_000)
+        let addr = try #require(BluetoothAddress("11:22:33:44:55:66"))
+        func report(_ chunk: UInt8, more: Bool) -> HCIPacket {
+            let type = HCI.LEExtendedAdvertisingReport.EventType(rawValue: more ? 0x0020 : 0x0000)
+            return HCI.LEExtendedAdvertisingReport(reports: [.init(eventType: type, addressType: 0, address: addr, sid: 1,
+                                                                    rssi: -40, data: [UInt8](repeating: chunk, count: 200))]).packet
+        }
+        // 3 fragments: 600 bytes in one result.
+        for i in 0..<2 { injector.inject(report(UInt8(i), more: true)) }
+        injector.inject(report(2, more: false))
+        let first = try #require(rec.next(code: IRQ.scanResult))
+        guard case let .scanResult(_, a, t, _, data) = first else { return }
+        #expect(a == addr && t == .advNonconnInd)
+        #expect(data == [UInt8](repeating: 0, count: 200) + [UInt8](repeating: 1, count: 200) + [UInt8](repeating: 2, count: 200))
+        // 10 fragments (2000 bytes): cut to 1650.
+        for i in 0..<9 { injector.inject(report(UInt8(i), more: true)) }
+        injector.inject(report(9, more: false))
+        guard case let .scanResult(_, _, _, _, long)? = rec.next(code: IRQ.scanResult) else {
+            Issue.record("no second result")
+            return
+        }
+        #expect(long.count == 1650)
+        try ble.gapScan(nil)
+    }
+}

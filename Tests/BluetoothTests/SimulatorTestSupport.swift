@@ -72,8 +72,10 @@ final class SimulatorHost: HCITransportDelegate, @unchecked Sendable {
             let id = nextWaiterID
             waiters.append(Waiter(id: id, match: match, continuation: cont))
             lock.unlock()
-            Task { [weak self] in
-                try? await Task.sleep(for: timeout)
+            // The waiter's deadline: a timer, not a sleep; a packet that arrives first wins.
+            let c = timeout.components
+            let ns = Int(c.seconds) * 1_000_000_000 + Int(c.attoseconds / 1_000_000_000)
+            DispatchQueue.global().asyncAfter(deadline: .now() + .nanoseconds(ns)) { [weak self] in
                 self?.expire(id, what)
             }
         }

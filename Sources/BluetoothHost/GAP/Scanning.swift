@@ -86,14 +86,17 @@ extension HostStack {
             var data = r.data
             let key = ExtendedReportKey(address: r.address, addressType: r.addressType, sid: r.sid)
             if let head = extendedFragments.removeValue(forKey: key) { data = head + data }
-            switch r.eventType.dataStatus {
-            case 0b01:
-                // More to come; bound what one advertiser may hold (1650 bytes is the spec maximum).
-                if data.count <= 1650 { extendedFragments[key] = data }
-                continue
-            default:
-                break  // complete, or truncated: report what arrived
+            // 1650 bytes is the most one advertiser can send (Vol 4 Part E 7.8.57); a controller
+            // that sends more gets its data cut there, and the log says so.
+            if data.count > 1650 {
+                log.warning("extended advertising data from \(r.address) exceeds 1650 bytes; cut")
+                data.removeSubrange(1650...)
             }
+            if r.eventType.dataStatus == 0b01 {
+                extendedFragments[key] = data  // more to come
+                continue
+            }
+            // Complete, or truncated by the controller: report what arrived.
             let type = AdvType(rawValue: r.eventType.legacyType) ?? .advInd
             emit(.scanResult(addrType: AddressType(hci: r.addressType), addr: r.address, advType: type,
                              rssi: Int(r.rssi), advData: data))

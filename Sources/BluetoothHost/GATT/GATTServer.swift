@@ -166,21 +166,20 @@ extension HostStack {
         var length = -1
         let room = mtu(conn) - 2
         for a in database.attributes where a.handle >= start && a.handle <= end && a.type == type {
-            switch readValue(conn, a.handle, offset: 0, blob: false) {
-            case .failure(let e):
-                // The first attribute's error is the answer; later ones end the list (3.4.4.1).
-                if items.isEmpty {
+            let result = readValue(conn, a.handle, offset: 0, blob: false)
+            guard case .success(let full) = result else {
+                // The first attribute's error is the answer; a later one ends the list (3.4.4.1).
+                if items.isEmpty, case .failure(let e) = result {
                     return sendATT(conn, .errorResponse(requestOpcode: ATTOpcode.readByTypeRequest, handle: a.handle,
                                                         error: e.code))
                 }
-            case .success(let full):
-                let v = Array(full.prefix(min(253, room - 2)))
-                if length == -1 { length = v.count }
-                if v.count != length || (items.count + 1) * (2 + length) > room { break }
-                items.append(ATTHandleValue(handle: a.handle, value: v))
-                continue
+                break
             }
-            break
+            let v = Array(full.prefix(min(253, room - 2)))
+            if length == -1 { length = v.count }
+            // One response carries values of one length, as many as fit (3.4.4.2).
+            guard v.count == length, (items.count + 1) * (2 + length) <= room else { break }
+            items.append(ATTHandleValue(handle: a.handle, value: v))
         }
         if items.isEmpty { return notFound(conn, ATTOpcode.readByTypeRequest, start) }
         sendATT(conn, .readByTypeResponse(items))
