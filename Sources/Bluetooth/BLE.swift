@@ -55,6 +55,14 @@ public final class BLE: Sendable {
         host.read { $0.config.commandTimeoutSeconds = timeout }
     }
 
+    /// Releasing a device tears it down as `active(false)` does, in the background: its links are
+    /// disconnected (peers see the disconnection), the controller is reset and the transport
+    /// closed (a virtual controller leaves its radio). An `irq` handler that captures the device
+    /// strongly keeps it alive: capture it `weak` or `unowned`, or call `active(false)`.
+    deinit {
+        host.release()
+    }
+
     /// A device on `$BLE_TRANSPORT`, or on the default virtual radio.
     public convenience init() throws {
         try self.init(transport: ProcessEnvironment.get("BLE_TRANSPORT") ?? "virtual")
@@ -64,6 +72,17 @@ public final class BLE: Sendable {
 
     public func active() -> Bool {
         host.read { $0.isActive }
+    }
+
+    /// Why the radio went off on its own: the transport closed or failed (a controller unplugged,
+    /// killed, or sending bytes that are not HCI). Cleared by `active(true)`.
+    ///
+    /// When a session ends this way, every pending procedure ends with its event as on a normal
+    /// end (`scanDone`, the disconnect events, `gattc*Done` with status -107), and they are raised
+    /// after the radio went off: an `irq` handler tells a failure from a normal end by
+    /// `active() == false` (with `sessionFailure` saying why), e.g. on `scanDone`.
+    public var sessionFailure: BLEError? {
+        host.read { $0.sessionFailure }
     }
 
     /// Turns the radio on (opening the controller and running its init sequence) or off.

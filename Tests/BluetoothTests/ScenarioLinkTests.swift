@@ -64,8 +64,9 @@ struct ScenarioLinkTests {
 
         let (ch, ph) = try Self.connect(p, c, pr, cr)
         let toPeripheral = Inbox(), toCentral = Inbox()
-        p.host.read { $0.unhandledL2CAP = { _, cid, payload in toPeripheral.add(cid, payload) } }
-        c.host.read { $0.unhandledL2CAP = { _, cid, payload in toCentral.add(cid, payload) } }
+        // Past the fixed channels' 517-byte limit, as L2CAP channels will allow.
+        p.host.read { $0.unhandledL2CAP = { _, cid, payload in toPeripheral.add(cid, payload) }; $0.maxInboundL2CAPPayload = 3000 }
+        c.host.read { $0.unhandledL2CAP = { _, cid, payload in toCentral.add(cid, payload) }; $0.maxInboundL2CAPPayload = 3000 }
         let sizes = [0, 1, 22, 23, 26, 27, 28, 100, 250, 251, 252, 512, 1000, 3000]
         func payload(_ n: Int, _ seed: Int) -> [UInt8] { (0..<n).map { UInt8(truncatingIfNeeded: $0 * 7 + seed) } }
         try c.host.perform { h in

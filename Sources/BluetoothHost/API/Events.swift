@@ -116,4 +116,7 @@ public enum BLEWriteMode: Int, Sendable, Hashable {
 public enum BLEStatus {
     public static let timedOut = -110
     public static let notConnected = -107
+    /// The peer's response broke the protocol (EPROTO): it does not answer the request, a
+    /// discovery response does not advance, a prepared write came back changed.
+    public static let protocolError = -71
 }

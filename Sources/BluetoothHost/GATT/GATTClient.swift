@@ -217,28 +217,37 @@ extension HostStack {
             emit(.mtuExchanged(connHandle: conn, mtu: mtu))
             finishHead(conn, status: 0)
 
-        case let (.discoverServices(nil, _), .readByGroupTypeResponse(items)):
-            var last: UInt16 = 0
+        // Discovery responses must move forward: every result lies at or past the handle the
+        // request started from, inside the range asked for, and past the one before it. A server
+        // that repeats or goes back (a group at handle 1 in every response) would otherwise loop
+        // the procedure forever; such a response ends it with `protocolError`, and its results
+        // from the first bad one on are not raised (NimBLE checks the same, `att_handle <= prev`).
+        case let (.discoverServices(nil, next), .readByGroupTypeResponse(items)):
+            var floor = Int(next)
             for i in items {
+                guard Int(i.handle) >= floor, i.endGroupHandle >= i.handle else { return discoveryWentBack(conn, pdu) }
                 if let uuid = try? BluetoothUUID(bytes: i.value) {
                     emit(.gattcServiceResult(connHandle: conn, startHandle: i.handle, endHandle: i.endGroupHandle, uuid: uuid))
                 }
-                last = max(last, i.endGroupHandle)
+                floor = Int(i.endGroupHandle) + 1
             }
-            continueOrFinish(conn, after: last) { .discoverServices(uuid: nil, next: $0) }
+            continueOrFinish(conn, items.isEmpty, from: floor, through: 0xFFFF) { .discoverServices(uuid: nil, next: $0) }
 
-        case let (.discoverServices(uuid?, _), .findByTypeValueResponse(items)):
-            var last: UInt16 = 0
+        case let (.discoverServices(uuid?, next), .findByTypeValueResponse(items)):
+            var floor = Int(next)
             for i in items {
+                guard Int(i.found) >= floor, i.groupEnd >= i.found else { return discoveryWentBack(conn, pdu) }
                 emit(.gattcServiceResult(connHandle: conn, startHandle: i.found, endHandle: i.groupEnd, uuid: uuid))
-                last = max(last, i.groupEnd)
+                floor = Int(i.groupEnd) + 1
             }
-            continueOrFinish(conn, after: last) { .discoverServices(uuid: uuid, next: $0) }
+            continueOrFinish(conn, items.isEmpty, from: floor, through: 0xFFFF) { .discoverServices(uuid: uuid, next: $0) }
 
-        case let (.discoverCharacteristics(start, end, filter, _, held), .readByTypeResponse(items)):
+        case let (.discoverCharacteristics(start, end, filter, next, held), .readByTypeResponse(items)):
             var held = held
-            var last: UInt16 = 0
+            var floor = Int(next)
             for i in items {
+                guard Int(i.handle) >= floor, i.handle <= end else { return discoveryWentBack(conn, pdu) }
+                floor = Int(i.handle) + 1
                 guard i.value.count == 5 || i.value.count == 19,
                       let uuid = try? BluetoothUUID(bytes: Array(i.value[3...])) else { continue }
                 let valueHandle = UInt16(i.value[1]) | UInt16(i.value[2]) << 8
@@ -247,23 +256,22 @@ extension HostStack {
                                                     properties: h.properties, uuid: h.uuid))
                 }
                 held = filter == nil || filter == uuid ? (valueHandle, i.value[0], uuid) : nil
-                last = max(last, i.handle)
             }
-            if last == 0 || last >= end {
-                links[conn]?.client.procedures[0] = .discoverCharacteristics(start: start, end: end, uuid: filter, next: end,
-                                                                              held: held)
-                finishHead(conn, status: 0)
-            } else {
-                replaceHead(conn, .discoverCharacteristics(start: start, end: end, uuid: filter, next: last + 1, held: held))
+            // The procedure keeps the held characteristic either way: the last one ends at `end`.
+            links[conn]?.client.procedures[0] = .discoverCharacteristics(start: start, end: end, uuid: filter,
+                                                                          next: next, held: held)
+            continueOrFinish(conn, items.isEmpty, from: floor, through: Int(end)) {
+                .discoverCharacteristics(start: start, end: end, uuid: filter, next: $0, held: held)
             }
 
-        case let (.discoverDescriptors(end, _), .findInformationResponse(items)):
-            var last: UInt16 = 0
+        case let (.discoverDescriptors(end, next), .findInformationResponse(items)):
+            var floor = Int(next)
             for i in items {
+                guard Int(i.handle) >= floor, i.handle <= end else { return discoveryWentBack(conn, pdu) }
                 emit(.gattcDescriptorResult(connHandle: conn, dscHandle: i.handle, uuid: i.uuid))
-                last = max(last, i.handle)
+                floor = Int(i.handle) + 1
             }
-            if last == 0 || last >= end { finishHead(conn, status: 0) } else { replaceHead(conn, .discoverDescriptors(end: end, next: last + 1)) }
+            continueOrFinish(conn, items.isEmpty, from: floor, through: Int(end)) { .discoverDescriptors(end: end, next: $0) }
 
         case let (.read(handle, value), .readResponse(chunk)), let (.read(handle, value), .readBlobResponse(chunk)):
             let all = value + chunk
@@ -285,7 +293,7 @@ extension HostStack {
             guard Int(rOffset) == offset, echoed == Array(data[offset..<end]) else {
                 // The server changed what we sent: cancel it all (Vol 3 Part G 4.9.5).
                 sendATT(conn, .executeWriteRequest(flags: 0x00))
-                finishHead(conn, status: Int(ATTErrorCode.unlikelyError))
+                finishHead(conn, status: BLEStatus.protocolError)
                 return
             }
             replaceHead(conn, .longWrite(handle: handle, data: data, offset: end, executing: end >= data.count))
@@ -295,12 +303,24 @@ extension HostStack {
 
         default:
             log.warning("ATT response \(String(pdu.opcode, radix: 16)) does not answer the pending request")
-            finishHead(conn, status: Int(ATTErrorCode.invalidPDU))
+            finishHead(conn, status: BLEStatus.protocolError)
         }
     }
 
-    private func continueOrFinish(_ conn: UInt16, after last: UInt16, _ make: (UInt16) -> GATTProcedure) {
-        if last == 0 || last == 0xFFFF { finishHead(conn, status: 0) } else { replaceHead(conn, make(last + 1)) }
+    /// Asks for the rest of a discovery from `floor`, or ends it when the range is covered or the
+    /// server returned nothing.
+    private func continueOrFinish(_ conn: UInt16, _ empty: Bool, from floor: Int, through end: Int,
+                                  _ make: (UInt16) -> GATTProcedure) {
+        if empty || floor > end {
+            finishHead(conn, status: 0)
+        } else {
+            replaceHead(conn, make(UInt16(truncatingIfNeeded: floor)))
+        }
+    }
+
+    private func discoveryWentBack(_ conn: UInt16, _ pdu: ATTPDU) {
+        log.warning("discovery on 0x\(String(conn, radix: 16)): the server's response (opcode 0x\(String(pdu.opcode, radix: 16))) does not advance; ending it")
+        finishHead(conn, status: BLEStatus.protocolError)
     }
 
     private func handleError(_ conn: UInt16, _ head: GATTProcedure, _ error: UInt8) {

@@ -13,19 +13,42 @@ struct ACLReassembler {
     }
 
     private var partial: [UInt16: [UInt8]] = [:]
+    /// Links whose current PDU is being thrown away (it declared more than the limit): their
+    /// continuation fragments are dropped until the next start.
+    private var discarding: Set<UInt16> = []
 
-    mutating func reset() { partial.removeAll() }
-    mutating func removeLink(_ handle: UInt16) { partial[handle] = nil }
+    mutating func reset() {
+        partial.removeAll()
+        discarding.removeAll()
+    }
 
-    /// Feeds one ACL packet. `discarded` explains an earlier partial PDU thrown away because a
-    /// new one started (for the log).
-    mutating func receive(_ packet: [UInt8]) -> (handle: UInt16, outcome: Outcome, discarded: String?) {
+    mutating func removeLink(_ handle: UInt16) {
+        partial[handle] = nil
+        discarding.remove(handle)
+    }
+
+    /// Bytes held for incomplete PDUs, over every link (bounded by the links times the limit).
+    var bufferedBytes: Int { partial.values.reduce(0) { $0 + $1.count } }
+
+    /// Feeds one ACL packet (header included); see `receive(header:packet:maxPayload:)`.
+    mutating func receive(_ packet: [UInt8], maxPayload: Int = 0xFFFF) -> (handle: UInt16, outcome: Outcome, discarded: String?) {
         let header: ACLHeader
         do {
             header = try ACLHeader(parsing: packet)
         } catch {
             return (0, .dropped("ACL packet shorter than its header"), nil)
         }
+        return receive(header: header, packet: packet, maxPayload: maxPayload)
+    }
+
+    /// Feeds one ACL packet whose header was parsed already. A PDU whose basic header declares a
+    /// payload longer than `maxPayload` (the largest the host accepts on this link) is dropped as
+    /// soon as its length is known, with the rest of its fragments, so memory stays bounded per
+    /// link whatever the controller sends. `discarded` explains an earlier partial PDU thrown
+    /// away because a new one started (for the log).
+    mutating func receive(header: ACLHeader, packet: [UInt8], maxPayload: Int)
+        -> (handle: UInt16, outcome: Outcome, discarded: String?)
+    {
         let payloadCount = packet.count - ACLHeader.size
         guard Int(header.length) == payloadCount else {
             return (header.handle, .dropped("ACL length field \(header.length) but \(payloadCount) payload bytes"), nil)
@@ -36,8 +59,12 @@ struct ACLReassembler {
         switch header.boundary {
         case .firstFlushable, .firstNonFlushable, .complete:
             if partial[header.handle] != nil { note = "a new PDU started before the previous one was complete" }
+            discarding.remove(header.handle)
             buffer = Array(payload)
         case .continuing:
+            if discarding.contains(header.handle) {
+                return (header.handle, .dropped("continuation of a PDU over the size limit"), nil)
+            }
             guard var existing = partial.removeValue(forKey: header.handle) else {
                 return (header.handle, .dropped("continuation fragment without a start"), nil)
             }
@@ -48,7 +75,13 @@ struct ACLReassembler {
             partial[header.handle] = buffer
             return (header.handle, .incomplete, note)
         }
-        let expected = 4 + (Int(buffer[0]) | Int(buffer[1]) << 8)
+        let declared = Int(buffer[0]) | Int(buffer[1]) << 8
+        guard declared <= maxPayload else {
+            partial[header.handle] = nil
+            discarding.insert(header.handle)
+            return (header.handle, .dropped("an L2CAP PDU of \(declared) bytes is over the \(maxPayload)-byte limit"), note)
+        }
+        let expected = 4 + declared
         if buffer.count == expected {
             partial[header.handle] = nil
             return (header.handle, .pdu(buffer), note)

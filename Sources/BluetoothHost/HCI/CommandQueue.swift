@@ -1,8 +1,11 @@
 import BluetoothCore
 
 /// HCI command flow control (Core Vol 4 Part E 4.4): commands wait until the controller grants a
-/// credit (Num_HCI_Command_Packets of Command Complete/Status); each command in flight has its
-/// own timeout, so a controller that never answers ends in a clear error instead of a hang.
+/// credit (Num_HCI_Command_Packets of Command Complete/Status). Nothing waits unbounded: a command
+/// in flight has one timeout for its answer, and when commands wait for a credit and a whole
+/// timeout passes without progress (no answer, no credit: a controller that sent
+/// Num_HCI_Command_Packets = 0 and nothing since), every waiting command fails. A controller that
+/// stops answering ends in a clear error instead of a hang.
 /// Confined to the device's queue.
 final class CommandQueue: @unchecked Sendable {
     // Safe: created, used and timed out only on the device queue it was given.
@@ -26,11 +29,13 @@ final class CommandQueue: @unchecked Sendable {
     private var waitingHead = 0
     private var inFlight: [InFlight] = []
     private var serial: UInt64 = 0
+    /// Runs while commands wait for a credit; restarted by every sign of progress.
+    private var creditTimer: DeviceTimer?
     private let queue: DeviceQueue
     private let timeoutNanoseconds: UInt64
     private let transmit: (HCIPacket) -> Void
-    /// Called when a command times out (for logging).
-    var onTimeout: ((HCIOpcode) -> Void)?
+    /// Called when a command times out, waiting for a credit or for its answer (for logging).
+    var onTimeout: ((HCIError) -> Void)?
 
     init(queue: DeviceQueue, timeoutNanoseconds: UInt64, transmit: @escaping (HCIPacket) -> Void) {
         self.queue = queue
@@ -48,7 +53,9 @@ final class CommandQueue: @unchecked Sendable {
     }
 
     private func pump() {
+        var sent = false
         while credits > 0, waitingHead < waiting.count {
+            sent = true
             let p = waiting[waitingHead]
             waitingHead += 1
             credits -= 1
@@ -64,16 +71,47 @@ final class CommandQueue: @unchecked Sendable {
             waiting.removeAll(keepingCapacity: true)
             waitingHead = 0
         }
+        if waitingHead == waiting.count {
+            creditTimer?.cancel()
+            creditTimer = nil
+        } else if sent || creditTimer == nil {
+            armCreditTimer()
+        }
+    }
+
+    private func armCreditTimer() {
+        creditTimer?.cancel()
+        creditTimer = queue.schedule(afterNanoseconds: timeoutNanoseconds) { [weak self] in
+            self?.creditWaitExpired()
+        }
+    }
+
+    /// A whole timeout passed with commands waiting and no credit: they all fail. With nothing in
+    /// flight the controller owes no answer and has granted nothing; assume it can take one
+    /// command again (it may have sent Num_HCI_Command_Packets = 0 by mistake), as after a
+    /// command timeout, so later calls are tried rather than failed unseen.
+    private func creditWaitExpired() {
+        creditTimer = nil
+        let expired = waiting[waitingHead...]
+        waiting.removeAll()
+        waitingHead = 0
+        guard let first = expired.first else { return }
+        let seconds = Double(timeoutNanoseconds) / 1e9
+        onTimeout?(.noCredit(first.opcode, seconds: seconds))
+        if inFlight.isEmpty { credits = max(credits, 1) }
+        for p in expired { p.completion(.failure(.noCredit(p.opcode, seconds: seconds))) }
+        pump()
     }
 
     private func timedOut(serial: UInt64) {
         guard let i = inFlight.firstIndex(where: { $0.serial == serial }) else { return }
         let entry = inFlight.remove(at: i)
-        onTimeout?(entry.opcode)
+        let error = HCIError.timeout(entry.opcode, seconds: Double(timeoutNanoseconds) / 1e9)
+        onTimeout?(error)
         // The controller lost this command: assume it can take the next one, or nothing would
         // ever be sent again.
         credits = max(credits, 1)
-        entry.completion(.failure(.timeout(entry.opcode, seconds: Double(timeoutNanoseconds) / 1e9)))
+        entry.completion(.failure(error))
         pump()
     }
 
@@ -87,6 +125,7 @@ final class CommandQueue: @unchecked Sendable {
     func commandComplete(_ event: HCI.CommandComplete) {
         credits = Int(event.numHCICommandPackets)
         if event.opcode.rawValue != 0, let e = take(event.opcode) {
+            progress()
             e.completion(.success(event.returnParameters))
         }
         pump()
@@ -95,6 +134,7 @@ final class CommandQueue: @unchecked Sendable {
     func commandStatus(_ event: HCI.CommandStatus) {
         credits = Int(event.numHCICommandPackets)
         if event.opcode.rawValue != 0, let e = take(event.opcode) {
+            progress()
             if event.status.isSuccess {
                 e.completion(.success([]))
             } else {
@@ -102,6 +142,13 @@ final class CommandQueue: @unchecked Sendable {
             }
         }
         pump()
+    }
+
+    /// The controller answered a command: the credit wait starts again. (Answers to commands never
+    /// sent are not progress: a controller repeating them with no credit must not stall the host.)
+    private func progress() {
+        creditTimer?.cancel()
+        creditTimer = nil
     }
 
     /// Fails every queued and in-flight command (transport closed, deactivation).
@@ -112,6 +159,8 @@ final class CommandQueue: @unchecked Sendable {
         waiting.removeAll()
         waitingHead = 0
         credits = 1
+        creditTimer?.cancel()
+        creditTimer = nil
         for e in flying {
             e.timer.cancel()
             e.completion(.failure(.aborted(e.opcode, reason)))

@@ -1,7 +1,8 @@
 import Foundation
 
 /// Lets a public call made off the device's queue wait for the HCI commands it issued. Every
-/// command has its own timeout, so a completion always finishes; `wait` adds a safety bound.
+/// command has a bounded life (a timeout waiting for a credit, another for its answer), so a
+/// completion always finishes within seconds; `wait` adds a safety bound on top.
 final class Completion: @unchecked Sendable {
     // Safe: every field is guarded by `condition`.
     private let condition = NSCondition()
@@ -36,9 +37,7 @@ final class Completion: @unchecked Sendable {
         condition.lock()
         defer { condition.unlock() }
         while !(sealed && pending <= 0) {
-            if !condition.wait(until: deadline) {
-                return .io("the controller did not finish the operation within \(timeoutSeconds) s")
-            }
+            if !condition.wait(until: deadline) { return .timedOut }
         }
         return error
     }

@@ -65,6 +65,14 @@ package final class HostStack: @unchecked Sendable {
     /// Test hook: every L2CAP PDU received (handle, CID, payload), before it is handled.
     var receivedL2CAP: (@Sendable (UInt16, UInt16, [UInt8]) -> Void)?
     private(set) var droppedACL = 0
+    /// The largest L2CAP payload reassembled from the controller: every fixed channel's PDUs fit
+    /// in the largest ATT MTU (517, Vol 3 Part F 3.2.8; signalling and SMP PDUs are smaller).
+    /// Longer PDUs are dropped as soon as their basic header is seen, so a link holds at most this
+    /// much for an incomplete PDU. L2CAP channels raise it to their MPS when they land.
+    package var maxInboundL2CAPPayload = 517
+    /// Why the last session ended on its own (the transport closed or failed); cleared by the next
+    /// activation.
+    package private(set) var sessionFailure: BLEError?
 
     package init(label: String, makeTransport: @escaping @Sendable () throws -> HCITransport) {
         queue = DeviceQueue(label: "ble.\(label)")
@@ -183,11 +191,12 @@ package final class HostStack: @unchecked Sendable {
             throw BLEError.io(e.description)
         }
         generation &+= 1
+        sessionFailure = nil
         let s = TransportSession(host: self, generation: generation)
         commands = CommandQueue(queue: queue, timeoutNanoseconds: DeviceQueue.nanoseconds(seconds: config.commandTimeoutSeconds)) {
             [weak self] packet in self?.transmit(packet)
         }
-        commands.onTimeout = { [weak self] op in self?.log.error("controller did not answer \(op)") }
+        commands.onTimeout = { [weak self] error in self?.log.error("\(error)") }
         acl = ACLOutbound { [weak self] packet in self?.transmit(packet) }
         reassembler.reset()
         controller = ControllerInfo()
@@ -237,6 +246,22 @@ package final class HostStack: @unchecked Sendable {
         }
     }
 
+    /// The owner (the `BLE`) let go of this host: its links must not stay up with no one to serve
+    /// them. Tears down as `deactivate` does (links disconnected, the controller reset, the
+    /// transport closed) and keeps itself alive until that is done; no more events are raised.
+    package func release() {
+        queue.async { [self] in
+            handler = nil
+            guard power != .off else { return }
+            keepAliveUntilClosed = self
+            deactivate()
+            if power == .off { keepAliveUntilClosed = nil }
+        }
+    }
+
+    /// Set by `release` while its teardown runs; cleared when the session finishes.
+    private var keepAliveUntilClosed: HostStack?
+
     /// Tears down the session; with `raiseEvents`, tells the app about every link and procedure it ended.
     func finishSession(reason: String, raiseEvents: Bool) {
         let t = transport
@@ -264,6 +289,8 @@ package final class HostStack: @unchecked Sendable {
         advertising = false
         extendedFragments.removeAll()
         t?.close()
+        // A released host may go now (callers hold their own reference for this call).
+        defer { keepAliveUntilClosed = nil }
         if raiseEvents {
             if wasScanning { emit(.scanDone) }
             if hadConnect { emit(.peripheralDisconnect(connHandle: 0xFFFF, addrType: .unknown, addr: .zero)) }
@@ -282,7 +309,12 @@ package final class HostStack: @unchecked Sendable {
     func transportClosed(_ error: TransportError?, generation g: UInt64) {
         guard g == generation, power != .off else { return }
         let stopping = power == .stopping
-        if !stopping { log.error("transport closed: \(error?.description ?? "closed by the controller")") }
+        if !stopping {
+            let why = error?.description ?? "the controller closed the transport"
+            log.error("transport closed: \(why)")
+            // Set before the events below, so a handler can tell this end from a normal one.
+            sessionFailure = .io("the session ended: \(why)")
+        }
         finishSession(reason: error?.description ?? "the transport closed", raiseEvents: !stopping)
     }
 
@@ -350,26 +382,36 @@ package final class HostStack: @unchecked Sendable {
     }
 
     private func receiveACL(_ bytes: [UInt8]) {
-        let (handle, outcome, discarded) = reassembler.receive(bytes)
-        if let discarded {
-            droppedACL += 1
-            log.warning("ACL on 0x\(String(handle, radix: 16)): \(discarded)")
+        let header: ACLHeader
+        do {
+            header = try ACLHeader(parsing: bytes)
+        } catch {
+            return dropACL(0, "ACL packet shorter than its header")
         }
+        // Data for a handle with no connection is dropped before any of it is kept: a confused or
+        // hostile controller cannot make the host hold fragments for links that do not exist.
+        guard connections[header.handle] != nil else {
+            return dropACL(header.handle, "ACL for unknown connection")
+        }
+        let (handle, outcome, discarded) = reassembler.receive(header: header, packet: bytes,
+                                                               maxPayload: maxInboundL2CAPPayload)
+        if let discarded { dropACL(handle, discarded) }
         switch outcome {
         case .incomplete: return
-        case .dropped(let why):
-            droppedACL += 1
-            log.warning("dropped ACL on 0x\(String(handle, radix: 16)): \(why)")
+        case .dropped(let why): dropACL(handle, why)
         case .pdu(let pdu):
-            guard connections[handle] != nil else {
-                droppedACL += 1
-                log.warning("dropped ACL for unknown connection 0x\(String(handle, radix: 16))")
-                return
-            }
             let cid = UInt16(pdu[2]) | UInt16(pdu[3]) << 8
             receivedL2CAP?(handle, cid, Array(pdu[4...]))
             receiveL2CAP(handle: handle, cid: cid, payload: Array(pdu[4...]))
         }
+    }
+
+    /// Counts and logs dropped inbound ACL; a flood logs its first drop and then one line per
+    /// thousand, not one per packet.
+    private func dropACL(_ handle: UInt16, _ why: String) {
+        droppedACL += 1
+        let message = "dropped ACL on 0x\(String(handle, radix: 16)): \(why) (\(droppedACL) dropped so far)"
+        if droppedACL == 1 || droppedACL % 1000 == 0 { log.warning("\(message)") } else { log.debug("\(message)") }
     }
 
     // MARK: L2CAP out
