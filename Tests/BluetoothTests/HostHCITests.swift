@@ -62,13 +62,57 @@ struct HostACLReassemblyTests {
         let out = r.receive(acl(3, .firstFlushable, l2cap(4, [7])))
         #expect(out.outcome == .pdu(l2cap(4, [7])))
         #expect(out.discarded != nil)
-        // Random bytes never trap.
-        var g = SystemRandomNumberGenerator()
-        for _ in 0..<5000 {
-            let n = Int(g.next() % 40)
-            let bytes = (0..<n).map { _ in UInt8.random(in: 0...255, using: &g) }
-            _ = r.receive(bytes)
+    }
+
+    /// Seeded random ACL packets on four links (well-formed headers with random boundaries and
+    /// L2CAP lengths, and raw bytes): never a trap; every PDU handed up is whole (its basic header's
+    /// length matches) and within the limit; what is held never exceeds one limit per link.
+    @Test func randomFragmentsKeepTheInvariants() {
+        let seed: UInt64 = 0xAC1_5EED
+        var g = CodecSeededGenerator(seed: seed)
+        var r = ACLReassembler()
+        let limit = 300
+        var pdus = 0, dropped = 0
+        var handle: UInt16 = 1
+        for i in 0..<20_000 {
+            let bytes: [UInt8]
+            if Int.random(in: 0..<10, using: &g) == 0 {
+                bytes = g.bytes(count: Int.random(in: 0...12, using: &g))
+            } else {
+                var payload = g.bytes(count: Int.random(in: 0...80, using: &g))
+                if payload.count >= 4, Int.random(in: 0..<3, using: &g) > 0 {
+                    // A basic header that fits what follows (a whole PDU), spans several
+                    // fragments, or declares anything up to 64 KB.
+                    let declared = switch Int.random(in: 0..<3, using: &g) {
+                    case 0: payload.count - 4
+                    case 1: Int.random(in: 0...200, using: &g)
+                    default: Int.random(in: 0...0xFFFF, using: &g)
+                    }
+                    payload[0] = UInt8(declared & 0xFF)
+                    payload[1] = UInt8(declared >> 8)
+                }
+                // Mostly one link at a time, and as many continuations as starts, so long PDUs
+                // build up.
+                if Int.random(in: 0..<10, using: &g) == 0 { handle = UInt16.random(in: 1...4, using: &g) }
+                let boundary: ACLHeader.Boundary = Bool.random(using: &g)
+                    ? .continuing : (ACLHeader.Boundary(rawValue: UInt8.random(in: 0...3, using: &g)) ?? .continuing)
+                bytes = acl(handle, boundary, payload)
+            }
+            let out = r.receive(bytes, maxPayload: limit)
+            switch out.outcome {
+            case .pdu(let pdu):
+                pdus += 1
+                let declared = Int(pdu[0]) | Int(pdu[1]) << 8
+                #expect(pdu.count == 4 + declared && declared <= limit, "seed \(seed) step \(i): \(pdu)")
+            case .dropped: dropped += 1
+            case .incomplete: break
+            }
+            let held = (UInt16(1)...4).map { r.bufferedBytes($0) }
+            #expect(held.allSatisfy { $0 <= 4 + limit }, "seed \(seed) step \(i): \(held)")
+            if held.contains(where: { $0 > 4 + limit }) { return }
         }
+        // The mix reaches every outcome.
+        #expect(pdus > 100 && dropped > 100, "seed \(seed): \(pdus) PDUs, \(dropped) dropped")
     }
 }
 

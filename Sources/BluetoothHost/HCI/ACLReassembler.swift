@@ -30,6 +30,9 @@ struct ACLReassembler {
     /// Bytes held for incomplete PDUs, over every link (bounded by the links times the limit).
     var bufferedBytes: Int { partial.values.reduce(0) { $0 + $1.count } }
 
+    /// Bytes held for an incomplete PDU on one link (at most 4 + the limit).
+    func bufferedBytes(_ handle: UInt16) -> Int { partial[handle]?.count ?? 0 }
+
     /// Feeds one ACL packet (header included); see `receive(header:packet:maxPayload:)`.
     mutating func receive(_ packet: [UInt8], maxPayload: Int = 0xFFFF) -> (handle: UInt16, outcome: Outcome, discarded: String?) {
         let header: ACLHeader
