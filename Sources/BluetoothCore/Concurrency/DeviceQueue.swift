@@ -42,6 +42,13 @@ public final class DeviceQueue: Sendable {
         return timer
     }
 
+    /// A timer that never fires (for a scheduler whose owner is gone).
+    public static func cancelledTimer() -> DeviceTimer {
+        let timer = DeviceTimer()
+        timer.cancel()
+        return timer
+    }
+
     public func schedule(afterMilliseconds ms: Int, _ work: @escaping @Sendable () -> Void) -> DeviceTimer {
         let (ns, overflow) = UInt64(max(ms, 0)).multipliedReportingOverflow(by: 1_000_000)
         return schedule(afterNanoseconds: overflow ? UInt64(Int.max) : ns, work)

@@ -54,9 +54,7 @@ extension HostStack {
                                         peerAddress: addr, ownAddressType: ownAddressType, connection: params), onStatus)
         }
         if scanDurationMs > 0 {
-            pendingConnect?.timer = queue.schedule(afterMilliseconds: scanDurationMs) { [weak self] in
-                self?.cancelPendingConnect()
-            }
+            pendingConnect?.timer = schedule(afterMilliseconds: scanDurationMs) { $0.cancelPendingConnect() }
         }
     }
 
@@ -73,11 +71,11 @@ extension HostStack {
         let target = pending.address
         // Some controllers (Bumble's stock one) accept the cancel but never send the Connection
         // Complete it promises: give up on it after a while so the app is always told.
-        pending.timer = queue.schedule(afterMilliseconds: 1000) { [weak self] in
-            guard let self, let p = self.pendingConnect, p.cancelling, p.address == target else { return }
-            self.log.warning("controller did not confirm the connection cancel; treating the attempt as ended")
-            self.unwantedConnectTargets.insert(target)
-            self.connectFailed()
+        pending.timer = schedule(afterMilliseconds: 1000) { host in
+            guard let p = host.pendingConnect, p.cancelling, p.address == target else { return }
+            host.log.warning("controller did not confirm the connection cancel; treating the attempt as ended")
+            host.unwantedConnectTargets.insert(target)
+            host.connectFailed()
         }
         pendingConnect = pending
         send(HCI.LECreateConnectionCancel()) { [weak self] r in

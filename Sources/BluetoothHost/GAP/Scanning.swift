@@ -46,9 +46,9 @@ extension HostStack {
             send(HCI.LESetScanEnable(enable: true), fail)
         }
         if durationMs > 0 {
-            scanTimer = queue.schedule(afterMilliseconds: durationMs) { [weak self] in
-                guard let self, self.scanning else { return }
-                self.stopScan(raiseDone: true)
+            scanTimer = schedule(afterMilliseconds: durationMs) { host in
+                guard host.scanning else { return }
+                host.stopScan(raiseDone: true)
             }
         }
     }

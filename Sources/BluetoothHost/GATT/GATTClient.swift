@@ -129,8 +129,8 @@ extension HostStack {
             }
         }
         links[conn]?.client.timer?.cancel()
-        links[conn]?.client.timer = queue.schedule(afterNanoseconds: DeviceQueue.nanoseconds(seconds: config.attTimeoutSeconds)) { [weak self] in
-            self?.clientTimedOut(conn)
+        links[conn]?.client.timer = schedule(afterNanoseconds: DeviceQueue.nanoseconds(seconds: config.attTimeoutSeconds)) {
+            $0.clientTimedOut(conn)
         }
         sendATT(conn, pdu)
     }

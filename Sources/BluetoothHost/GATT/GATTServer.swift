@@ -223,7 +223,7 @@ extension HostStack {
             if let code = securityError(flags, read: true) { return .failure(ATTFailure(code: code)) }
             if raiseEvent, offset == 0 {
                 // The app may refresh the value with gattsWrite, or deny the read (API.md).
-                if case .status(let code)? = emit(.gattsReadRequest(connHandle: conn, attrHandle: handle)), code != 0 {
+                if case .status(let code)? = raiseNow(.gattsReadRequest(connHandle: conn, attrHandle: handle)), code != 0 {
                     return .failure(ATTFailure(code: UInt8(truncatingIfNeeded: code)))
                 }
             }
@@ -282,7 +282,7 @@ extension HostStack {
     func finishWrite(_ conn: UInt16, _ handle: UInt16) {
         guard pendingWriteEvent == handle else { return }
         pendingWriteEvent = nil
-        emit(.gattsWrite(connHandle: conn, attrHandle: handle))
+        raiseNow(.gattsWrite(connHandle: conn, attrHandle: handle))
     }
 
     private func prepareWrite(_ conn: UInt16, _ h: UInt16, _ offset: Int, _ value: [UInt8]) {
@@ -352,7 +352,7 @@ extension HostStack {
         sendATT(conn, .executeWriteResponse)
         // One gattsWrite per value written (API.md), after the response.
         for h in order where database.attribute(h).map({ $0.kind != .cccd }) ?? false {
-            emit(.gattsWrite(connHandle: conn, attrHandle: h))
+            raiseNow(.gattsWrite(connHandle: conn, attrHandle: h))
         }
     }
 }

@@ -100,8 +100,8 @@ extension HostStack {
         guard var link = links[conn], link.indicationInFlight == nil, !link.pendingIndications.isEmpty else { return }
         let next = link.pendingIndications.removeFirst()
         link.indicationInFlight = next.valueHandle
-        link.indicationTimer = queue.schedule(afterNanoseconds: DeviceQueue.nanoseconds(seconds: config.attTimeoutSeconds)) { [weak self] in
-            self?.indicationTimedOut(conn)
+        link.indicationTimer = schedule(afterNanoseconds: DeviceQueue.nanoseconds(seconds: config.attTimeoutSeconds)) {
+            $0.indicationTimedOut(conn)
         }
         links[conn] = link
         sendATT(conn, .handleValueIndication(handle: next.valueHandle, value: next.value))

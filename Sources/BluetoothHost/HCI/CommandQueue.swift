@@ -31,14 +31,16 @@ final class CommandQueue: @unchecked Sendable {
     private var serial: UInt64 = 0
     /// Runs while commands wait for a credit; restarted by every sign of progress.
     private var creditTimer: DeviceTimer?
-    private let queue: DeviceQueue
+    /// Arms a timer on the device's queue (the host's, so that what a timeout triggers runs as a turn).
+    private let schedule: (UInt64, @escaping @Sendable () -> Void) -> DeviceTimer
     private let timeoutNanoseconds: UInt64
     private let transmit: (HCIPacket) -> Void
     /// Called when a command times out, waiting for a credit or for its answer (for logging).
     var onTimeout: ((HCIError) -> Void)?
 
-    init(queue: DeviceQueue, timeoutNanoseconds: UInt64, transmit: @escaping (HCIPacket) -> Void) {
-        self.queue = queue
+    init(schedule: @escaping (UInt64, @escaping @Sendable () -> Void) -> DeviceTimer, timeoutNanoseconds: UInt64,
+         transmit: @escaping (HCIPacket) -> Void) {
+        self.schedule = schedule
         self.timeoutNanoseconds = timeoutNanoseconds
         self.transmit = transmit
     }
@@ -61,7 +63,7 @@ final class CommandQueue: @unchecked Sendable {
             credits -= 1
             serial &+= 1
             let mySerial = serial
-            let timer = queue.schedule(afterNanoseconds: timeoutNanoseconds) { [weak self] in
+            let timer = schedule(timeoutNanoseconds) { [weak self] in
                 self?.timedOut(serial: mySerial)
             }
             inFlight.append(InFlight(opcode: p.opcode, completion: p.completion, timer: timer, serial: mySerial))
@@ -81,7 +83,7 @@ final class CommandQueue: @unchecked Sendable {
 
     private func armCreditTimer() {
         creditTimer?.cancel()
-        creditTimer = queue.schedule(afterNanoseconds: timeoutNanoseconds) { [weak self] in
+        creditTimer = schedule(timeoutNanoseconds) { [weak self] in
             self?.creditWaitExpired()
         }
     }

@@ -38,6 +38,12 @@ package final class HostStack: @unchecked Sendable {
     private var collecting = false
     private var collected: Completion?
 
+    // Events: queued during a turn, delivered at its end (see `turn`).
+    private var pendingEvents: [BLEEvent] = []
+    private var eventHead = 0
+    private var turnDepth = 0
+    private var delivering = false
+
     // GAP
     var staticRandomAddress: BluetoothAddress?
     var advertising = false
@@ -102,7 +108,7 @@ package final class HostStack: @unchecked Sendable {
                 completion = collected
                 (collecting, collected) = saved
             }
-            return try body(self)
+            return try turn { try body(self) }
         }
         if let completion {
             completion.seal()
@@ -113,15 +119,66 @@ package final class HostStack: @unchecked Sendable {
 
     /// Runs `body` on the queue without waiting for commands.
     package func read<T>(_ body: (HostStack) throws -> T) rethrows -> T {
-        try queue.sync { try body(self) }
+        try queue.sync { try turn { try body(self) } }
     }
 
     // MARK: Events
 
+    /// Runs one turn of protocol work (a public call, a burst of packets, a timer). Events it
+    /// raises are queued and delivered when the outermost turn ends, after the state that caused
+    /// them is complete; a handler's own calls raise theirs after it returns, never inside it.
+    func turn<T>(_ body: () throws -> T) rethrows -> T {
+        turnDepth += 1
+        defer {
+            turnDepth -= 1
+            if turnDepth == 0 { deliverEvents() }
+        }
+        return try body()
+    }
+
+    /// Runs `work` on the queue after `nanoseconds`, as a turn.
+    func schedule(afterNanoseconds nanoseconds: UInt64, _ work: @escaping @Sendable (HostStack) -> Void) -> DeviceTimer {
+        queue.schedule(afterNanoseconds: nanoseconds) { [weak self] in
+            guard let self else { return }
+            self.turn { work(self) }
+        }
+    }
+
+    func schedule(afterMilliseconds ms: Int, _ work: @escaping @Sendable (HostStack) -> Void) -> DeviceTimer {
+        let (ns, overflow) = UInt64(max(ms, 0)).multipliedReportingOverflow(by: 1_000_000)
+        return schedule(afterNanoseconds: overflow ? UInt64(Int.max) : ns, work)
+    }
+
+    /// Queues an event for the `irq` handler (delivered when the current turn ends).
+    func emit(_ event: BLEEvent) {
+        pendingEvents.append(event)
+        if turnDepth == 0 { deliverEvents() }
+    }
+
+    /// Raises an event at once, after the events queued before it: those that need the handler's
+    /// answer (a read request; later secrets, channel accept, passkeys) and those whose handler
+    /// must see the state as it is now (`gattsWrite`: `gattsRead` returns the value just written,
+    /// and in append mode takes it).
     @discardableResult
-    func emit(_ event: BLEEvent) -> BLEIRQResult? {
+    func raiseNow(_ event: BLEEvent) -> BLEIRQResult? {
+        deliverEvents()
         log.debug("event \(event.name)")
         return handler?(event)
+    }
+
+    /// Delivers queued events in order, one at a time; events raised meanwhile join the queue.
+    private func deliverEvents() {
+        guard !delivering else { return }
+        delivering = true
+        defer { delivering = false }
+        while eventHead < pendingEvents.count {
+            let event = pendingEvents[eventHead]
+            eventHead += 1
+            log.debug("event \(event.name)")
+            _ = handler?(event)
+        }
+        pendingEvents.removeAll(keepingCapacity: pendingEvents.count < 4096)
+        eventHead = 0
     }
 
     // MARK: Commands
@@ -193,7 +250,10 @@ package final class HostStack: @unchecked Sendable {
         generation &+= 1
         sessionFailure = nil
         let s = TransportSession(host: self, generation: generation)
-        commands = CommandQueue(queue: queue, timeoutNanoseconds: DeviceQueue.nanoseconds(seconds: config.commandTimeoutSeconds)) {
+        commands = CommandQueue(schedule: { [weak self] ns, work in
+            guard let self else { return DeviceQueue.cancelledTimer() }
+            return self.schedule(afterNanoseconds: ns) { _ in work() }
+        }, timeoutNanoseconds: DeviceQueue.nanoseconds(seconds: config.commandTimeoutSeconds)) {
             [weak self] packet in self?.transmit(packet)
         }
         commands.onTimeout = { [weak self] error in self?.log.error("\(error)") }
@@ -252,6 +312,8 @@ package final class HostStack: @unchecked Sendable {
     package func release() {
         queue.async { [self] in
             handler = nil
+            pendingEvents.removeAll()
+            eventHead = 0
             guard power != .off else { return }
             keepAliveUntilClosed = self
             deactivate()
@@ -462,14 +524,14 @@ final class TransportSession: HCITransportDelegate, @unchecked Sendable {
                 }
                 return state.packets
             }
-            for p in batch { host.receive(p, generation: g) }
+            host.turn { for p in batch { host.receive(p, generation: g) } }
         }
     }
 
     func transport(didClose error: TransportError?) {
         guard let host else { return }
         let g = generation
-        host.queue.async { host.transportClosed(error, generation: g) }
+        host.queue.async { host.turn { host.transportClosed(error, generation: g) } }
     }
 }
 
