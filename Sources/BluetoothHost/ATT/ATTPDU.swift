@@ -247,11 +247,13 @@ public enum ATTPDU: Sendable, Equatable {
         case let .findInformationRequest(s, e): w.u8(ATTOpcode.findInformationRequest); w.u16(s); w.u16(e)
         case let .findInformationResponse(items):
             w.u8(ATTOpcode.findInformationResponse)
-            let wide = items.first.map { $0.uuid.attBytes.count == 16 } ?? false
+            // One format for every pair (3.4.3.2): if any UUID needs 128 bits, all are sent in
+            // 128 bits (a 16-bit one expanded on the Base UUID).
+            let wide = items.contains { $0.uuid.attBytes.count == 16 }
             w.u8(wide ? 2 : 1)
             for i in items {
                 w.u16(i.handle)
-                w.append(i.uuid.attBytes)
+                w.append(wide ? BluetoothUUID(high: i.uuid.high, low: i.uuid.low).bytes : i.uuid.attBytes)
             }
         case let .findByTypeValueRequest(s, e, t, v):
             w.u8(ATTOpcode.findByTypeValueRequest); w.u16(s); w.u16(e); w.u16(t); w.append(v)
