@@ -66,6 +66,12 @@ struct CodecATTTests {
         (.handleValueConfirmation, "1E"),
         (.readMultipleVariableRequest(handles: [3, 5]), "20 03 00 05 00"),
         (.readMultipleVariableResponse(values: [[1, 2], [3]]), "21 02 00 01 02 01 00 03"),
+        // 3.4.7.4: Handle (2), Length (2), Value (Length), for two or more attributes.
+        (.multipleHandleValueNotification([(handle: 0x0015, value: [9, 8]), (handle: 0x0017, value: [7])]),
+         "23 15 00 02 00 09 08  17 00 01 00 07"),
+        (.multipleHandleValueNotification([(handle: 0x0003, value: []), (handle: 0x0105, value: [1, 2, 3]),
+                                           (handle: 0xFFFF, value: [0xAA])]),
+         "23 03 00 00 00  05 01 03 00 01 02 03  FF FF 01 00 AA"),
     ]
 
     @Test func everyPDUEncodesAndParsesExactly() throws {
@@ -75,6 +81,25 @@ struct CodecATTTests {
             #expect((try? ATTPDU(parsing: bytes)) == pdu, "\(hex)")
             #expect(pdu.opcode == bytes.first, "\(hex)")
         }
+    }
+
+    @Test func multipleHandleValueNotificationCarriesEveryTuple() throws {
+        let pdu = try ATTPDU(parsing: Self.h("23 15 00 02 00 09 08  17 00 01 00 07"))
+        guard case let .multipleHandleValueNotification(values) = pdu else {
+            Issue.record("parsed as \(pdu)")
+            return
+        }
+        #expect(values.map(\.handle) == [0x0015, 0x0017])
+        #expect(values.map(\.value) == [[0x09, 0x08], [0x07]])
+        #expect(pdu.opcode == ATTOpcode.multipleHandleValueNotification)
+        #expect(!ATTOpcode.isRequest(ATTOpcode.multipleHandleValueNotification))
+        // A value as long as a Length field can say.
+        let long = [UInt8](repeating: 0x5A, count: 0xFFFF)
+        let big = ATTPDU.multipleHandleValueNotification([(handle: 1, value: long), (handle: 2, value: [])])
+        #expect(big.encode().count == 1 + 4 + 0xFFFF + 4)
+        #expect(try ATTPDU(parsing: big.encode()) == big)
+        // One tuple is malformed (a single value goes in a Handle Value Notification).
+        #expect(throws: ATTDecodeError.self) { _ = try ATTPDU(parsing: Self.h("23 15 00 02 00 09 08")) }
     }
 
     /// A 16-bit UUID sent in its 128-bit form (on the Base UUID, Vol 3 Part B 2.5.1) is the same
@@ -119,6 +144,11 @@ struct CodecATTTests {
             ("05 02 10 00 9E CA DC 24 0E E5 A9 E0 93 F3 A3 B5 01 00 40", 0x05),  // 15-byte UUID
             ("09 15 11 00 10 12 00 9E CA DC 24 0E E5 A9 E0 93 F3 A3 B5 03 00 40", 0x09),  // 1 byte short
             ("11 14 10 00 18 00 9E CA DC 24 0E E5 A9 E0 93 F3 A3 B5 01 00 40 6E 00", 0x11),  // 1 byte long
+            // Multiple Handle Value Notification: no tuple, one tuple, a length running past the
+            // end, a cut tuple header, a stray byte after the last tuple.
+            ("23", 0x23), ("23 15 00 02 00 09 08", 0x23), ("23 15 00 02 00 09 08  17 00 02 00 07", 0x23),
+            ("23 15 00 02 00 09 08  17 00 01", 0x23), ("23 15 00 02 00 09 08  17 00 01 00 07  18", 0x23),
+            ("23 15 00 FF FF 09 08  17 00 01 00 07", 0x23),
         ]
         for (hex, op) in bad {
             do {
@@ -206,6 +236,18 @@ struct CodecATTTests {
                 i += 2 + min(length, n - i - 2)
             }
             return true
+        case 0x23:
+            // Two or more complete Handle-Length-Value tuples (3.4.7.4): a prefix ending after
+            // the second or a later whole tuple is a shorter valid notification.
+            var i = 1, tuples = 0
+            while i < n {
+                guard n - i >= 4 else { return false }
+                let length = Int(b[i + 2]) | Int(b[i + 3]) << 8
+                guard n - i - 4 >= length else { return false }
+                i += 4 + length
+                tuples += 1
+            }
+            return tuples >= 2
         default:
             return nil
         }
@@ -307,7 +349,7 @@ struct CodecATTTests {
         // The shorter valid PDUs are all of the variable-length kinds named in `wellFormed`.
         for v in valid {
             let op = Self.h(v).first ?? 0
-            #expect([0x05, 0x06, 0x08, 0x09, 0x0B, 0x0D, 0x0F, 0x10, 0x11, 0x12, 0x16, 0x17, 0x1B, 0x1D, 0x21, 0x52, 0xD2]
+            #expect([0x05, 0x06, 0x08, 0x09, 0x0B, 0x0D, 0x0F, 0x10, 0x11, 0x12, 0x16, 0x17, 0x1B, 0x1D, 0x21, 0x23, 0x52, 0xD2]
                 .contains(op), "\(v)")
         }
     }
@@ -316,7 +358,7 @@ struct CodecATTTests {
 
     static let knownOpcodes: [UInt8] = [
         0x01, 0x02, 0x03, 0x04, 0x05, 0x06, 0x07, 0x08, 0x09, 0x0A, 0x0B, 0x0C, 0x0D, 0x0E, 0x0F, 0x10, 0x11,
-        0x12, 0x13, 0x16, 0x17, 0x18, 0x19, 0x1B, 0x1D, 0x1E, 0x20, 0x21, 0x52, 0xD2,
+        0x12, 0x13, 0x16, 0x17, 0x18, 0x19, 0x1B, 0x1D, 0x1E, 0x20, 0x21, 0x23, 0x52, 0xD2,
     ]
     /// Opcodes ATT does not define (or that this host does not parse).
     static let otherOpcodes: [UInt8] = [0x00, 0x14, 0x15, 0x1A, 0x1C, 0x1F, 0x22, 0x24, 0x3F, 0x53, 0x7F, 0x92, 0xD3, 0xFF]
@@ -352,6 +394,12 @@ struct CodecATTTests {
                 for _ in 0..<Int.random(in: 0...3, using: &g) {
                     let length = Int.random(in: 0...4, using: &g)
                     body += [UInt8(length), 0] + g.bytes(count: length)
+                }
+            case 0x23:
+                body = []
+                for _ in 0..<Int.random(in: 0...4, using: &g) {
+                    let length = Int.random(in: 0...4, using: &g)
+                    body += g.bytes(count: 2) + [UInt8(length), 0] + g.bytes(count: length)
                 }
             default:
                 break
