@@ -65,7 +65,8 @@ import Testing
         }
         let bytes = Self.stream(packets)
         var seed: UInt64 = 0x9E37_79B9_7F4A_7C15
-        for _ in 0..<20 {
+        for round in 0..<20 {
+            let roundSeed = seed
             var parser = H4Parser()
             var got: [HCIPacket] = []
             var i = 0
@@ -76,7 +77,7 @@ import Testing
                 try parser.feed(bytes[i..<end]) { got.append($0) }
                 i = end
             }
-            #expect(got == packets)
+            #expect(got == packets, "round \(round), chunk sizes from LCG state 0x\(String(roundSeed, radix: 16))")
         }
     }
 
