@@ -48,6 +48,9 @@ public enum TransportSpec: Equatable, Sendable, CustomStringConvertible {
                 // Bracketed IPv6 literal: tcp:[::1]:9001
                 guard let close = rest.firstIndex(of: "]") else { throw bad("missing ']' after the IPv6 address") }
                 host = rest[rest.index(after: rest.startIndex)..<close]
+                // "tcp:[[x]:1" would make host "[x", whose description "tcp:[x:1" cannot be
+                // parsed back.
+                if host.contains("[") { throw bad("'[' inside the brackets of an IPv6 address") }
                 let after = rest[rest.index(after: close)...]
                 guard after.hasPrefix(":") else { throw bad("a port must follow the IPv6 address, as in tcp:[::1]:9001") }
                 portText = after.dropFirst()

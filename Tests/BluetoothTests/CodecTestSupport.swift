@@ -5,7 +5,9 @@ import BluetoothCore
 /// field by field from the Core Specification, never produced by the encoder under test.
 enum CodecBytes {
     /// `"03 0C 00"` → `[0x03, 0x0C, 0x00]`. Whitespace separates nothing in particular: the
-    /// string is read two hex digits at a time once spaces and newlines are removed.
+    /// string is read two hex digits at a time once spaces and newlines are removed. Anything else
+    /// (a sign, `0x`, a non-ASCII digit, an odd digit count) records an issue, so a typo in an
+    /// expected-bytes literal fails the test instead of being dropped.
     static func hex(_ text: String, sourceLocation: SourceLocation = #_sourceLocation) -> [UInt8] {
         let digits = Array(text.filter { !$0.isWhitespace })
         guard digits.count % 2 == 0 else {
@@ -16,14 +18,26 @@ enum CodecBytes {
         out.reserveCapacity(digits.count / 2)
         var i = 0
         while i < digits.count {
-            guard let b = UInt8(String(digits[i..<i + 2]), radix: 16) else {
+            // `UInt8(_:radix:)` alone would accept "+F" or "-0": only two ASCII hex digits count.
+            guard let high = asciiHexValue(digits[i]), let low = asciiHexValue(digits[i + 1]) else {
                 Issue.record("bad hex pair \(String(digits[i..<i + 2])) in \"\(text)\"", sourceLocation: sourceLocation)
                 return []
             }
-            out.append(b)
+            out.append(high << 4 | low)
             i += 2
         }
         return out
+    }
+
+    private static func asciiHexValue(_ c: Character) -> UInt8? {
+        guard c.isASCII, let v = c.hexDigitValue else { return nil }
+        return UInt8(truncatingIfNeeded: v)
+    }
+
+    /// `[0x03, 0x0C, 0x00]` → `"03 0C 00"`, for failure messages (the form `hex` reads back).
+    static func hexString(_ bytes: some Sequence<UInt8>) -> String {
+        let digits = Array("0123456789ABCDEF")
+        return bytes.map { String([digits[Int($0 >> 4)], digits[Int($0 & 0x0F)]]) }.joined(separator: " ")
     }
 
     static func zeros(_ n: Int) -> [UInt8] { [UInt8](repeating: 0, count: n) }
@@ -51,6 +65,45 @@ struct CodecSeededGenerator: RandomNumberGenerator {
     }
     mutating func bytes(count: Int) -> [UInt8] {
         (0..<count).map { _ in UInt8.random(in: .min ... .max, using: &self) }
+    }
+    mutating func pick<T>(_ values: [T]) -> T {
+        values[Int.random(in: values.indices, using: &self)]
+    }
+}
+
+/// The failures of one fuzz loop. Every failure is reported with the loop's seed, the iteration
+/// and the input in hex, so it can be replayed by hand; after the first few, failures are only
+/// counted (one broken encoder would otherwise flood the log with thousands of issues).
+struct FuzzFailures {
+    let seed: UInt64
+    private(set) var count = 0
+    static let reported = 8
+
+    init(seed: UInt64) { self.seed = seed }
+
+    var seedText: String { "0x" + String(seed, radix: 16, uppercase: true) }
+
+    mutating func record(_ message: String, iteration: Int, input: [UInt8],
+                         sourceLocation: SourceLocation = #_sourceLocation) {
+        record(message, iteration: iteration, inputText: "\(input.count) bytes [\(CodecBytes.hexString(input))]",
+               sourceLocation: sourceLocation)
+    }
+
+    /// For loops whose input is text rather than bytes.
+    mutating func record(_ message: String, iteration: Int, inputText: String,
+                         sourceLocation: SourceLocation = #_sourceLocation) {
+        count += 1
+        guard count <= Self.reported else { return }
+        Issue.record("\(message)\n  seed \(seedText), iteration \(iteration), input \(inputText)",
+                     sourceLocation: sourceLocation)
+    }
+
+    /// Reports how many failures were only counted.
+    func finish(sourceLocation: SourceLocation = #_sourceLocation) {
+        if count > Self.reported {
+            Issue.record("\(count - Self.reported) more failure(s) with seed \(seedText) not shown",
+                         sourceLocation: sourceLocation)
+        }
     }
 }
 
@@ -143,6 +196,23 @@ enum CodecCheck {
                     sourceLocation: sourceLocation) {
                 _ = try HCIEvent(parsing: cut)
             }
+        }
+    }
+}
+
+/// The helpers themselves: a malformed literal must fail the test that wrote it.
+struct CodecTestSupportTests {
+    @Test func hexReadsPairsAcrossWhitespace() {
+        #expect(CodecBytes.hex("03 0C 00") == [0x03, 0x0C, 0x00])
+        #expect(CodecBytes.hex("030c\n00 ff") == [0x03, 0x0C, 0x00, 0xFF])
+        #expect(CodecBytes.hex("") == [])
+        #expect(CodecBytes.hexString([0x03, 0x0C, 0xAB]) == "03 0C AB")
+    }
+
+    @Test(arguments: ["0G", "03 0C 0", "+F", "-0", "0x01", "03,0C", "０1", "1 2 3"])
+    func aBadTokenRecordsAnIssue(text: String) {
+        withKnownIssue("\"\(text)\" is not hex pairs") {
+            _ = CodecBytes.hex(text)
         }
     }
 }

@@ -65,7 +65,8 @@ import Testing
         }
         let bytes = Self.stream(packets)
         var seed: UInt64 = 0x9E37_79B9_7F4A_7C15
-        for _ in 0..<20 {
+        for round in 0..<20 {
+            let roundSeed = seed
             var parser = H4Parser()
             var got: [HCIPacket] = []
             var i = 0
@@ -76,7 +77,7 @@ import Testing
                 try parser.feed(bytes[i..<end]) { got.append($0) }
                 i = end
             }
-            #expect(got == packets)
+            #expect(got == packets, "round \(round), chunk sizes from LCG state 0x\(String(roundSeed, radix: 16))")
         }
     }
 
@@ -158,5 +159,163 @@ import Testing
         #expect(throws: TransportError.self) { _ = try parser.feed([0x09]) }
         parser.reset()
         #expect(try parser.feed([0x04, 0x0E, 0x00]) == [HCIPacket(.event, [0x0E, 0x00])])
+    }
+}
+
+/// Seeded random input for the H4 deframer: streams built from random packets, and plain random
+/// bytes, fed whole and split at random points.
+@Suite struct TransportH4ParserFuzzTests {
+    /// A packet of `type` with a random header whose length field matches a random payload.
+    static func randomPacket(_ g: inout CodecSeededGenerator) -> HCIPacket {
+        let type = g.pick([HCIPacketType.command, .acl, .sco, .event, .iso])
+        let wide = type == .acl || type == .iso
+        var length: Int
+        switch Int.random(in: 0..<10, using: &g) {
+        case 0: length = 0
+        case 1..<8: length = Int.random(in: 1...40, using: &g)
+        default: length = Int.random(in: 0...(wide ? 3_000 : 255), using: &g)
+        }
+        let header: [UInt8]
+        switch type {
+        case .command, .sco:
+            header = g.bytes(count: 2) + [UInt8(length)]
+        case .event:
+            header = g.bytes(count: 1) + [UInt8(length)]
+        case .acl:
+            header = g.bytes(count: 2) + [UInt8(length & 0xFF), UInt8(length >> 8)]
+        case .iso:
+            // The top two bits of the length field are RFU flags, not length.
+            let flags = UInt8.random(in: 0...3, using: &g) << 6
+            header = g.bytes(count: 2) + [UInt8(length & 0xFF), UInt8(length >> 8) | flags]
+        }
+        return HCIPacket(type, header + g.bytes(count: length))
+    }
+
+    /// Bytes that are not an H4 packet indicator.
+    static let badIndicators: [UInt8] = [0x00, 0x06, 0x07, 0x10, 0x41, 0x7F, 0x80, 0xC4, 0xFF]
+
+    struct Outcome: Equatable {
+        var packets: [HCIPacket] = []
+        var error: TransportError?
+        var atBoundary = true
+    }
+
+    /// Feeds `stream` in chunks ending at `cuts` (sorted), as array slices, arrays or
+    /// non-contiguous collections, and checks that a failed parser keeps failing.
+    static func run(_ stream: [UInt8], cuts: [Int], _ g: inout CodecSeededGenerator) -> Outcome {
+        var parser = H4Parser()
+        var outcome = Outcome()
+        var start = 0
+        for end in cuts + [stream.count] {
+            let chunk = stream[start..<end]
+            do {
+                switch Int.random(in: 0..<3, using: &g) {
+                case 0: try parser.feed(chunk) { outcome.packets.append($0) }
+                case 1: try parser.feed(Array(chunk)) { outcome.packets.append($0) }
+                default: try parser.feed(chunk.lazy.map { $0 }) { outcome.packets.append($0) }
+                }
+            } catch {
+                outcome.error = error
+                break
+            }
+            start = end
+        }
+        if let error = outcome.error {
+            do {
+                try parser.feed([0x04, 0x0E, 0x00]) { outcome.packets.append($0) }
+                outcome.error = .closed("a failed parser accepted more bytes after \(error)")
+            } catch let again {
+                if again != error { outcome.error = .closed("a failed parser threw \(again) after \(error)") }
+            }
+        }
+        outcome.atBoundary = parser.isAtPacketBoundary
+        return outcome
+    }
+
+    static func randomCuts(_ count: Int, _ g: inout CodecSeededGenerator) -> [Int] {
+        (0..<Int.random(in: 0...8, using: &g)).map { _ in Int.random(in: 0...count, using: &g) }.sorted()
+    }
+
+    @Test func randomPacketStreamsSplitAnywhereGiveThePacketsBack() {
+        let seed: UInt64 = 0x4_0001
+        var g = CodecSeededGenerator(seed: seed)
+        var failures = FuzzFailures(seed: seed)
+        var packetsSeen = 0, framingErrors = 0, partialEnds = 0
+        for iteration in 0..<2_000 {
+            let packets = (0..<Int.random(in: 0...12, using: &g)).map { _ in Self.randomPacket(&g) }
+            var stream = packets.flatMap(\.h4Bytes)
+            var badAt: Int?
+            var partial = false
+            switch Int.random(in: 0..<4, using: &g) {
+            case 0:
+                // An unknown indicator where the next packet should start, then anything.
+                badAt = stream.count
+                stream.append(g.pick(Self.badIndicators))
+                stream += g.bytes(count: Int.random(in: 0...5, using: &g))
+            case 1:
+                // The stream ends inside a packet.
+                let last = Self.randomPacket(&g).h4Bytes
+                stream += last.prefix(Int.random(in: 1..<last.count, using: &g))
+                partial = true
+            default:
+                break
+            }
+            let whole = Self.run(stream, cuts: [], &g)
+            let split = Self.run(stream, cuts: Self.randomCuts(stream.count, &g), &g)
+            packetsSeen += whole.packets.count
+            var problems: [String] = []
+            if whole.packets != packets { problems.append("whole stream gave \(whole.packets.count) packets, not the \(packets.count) it was built from") }
+            if split != whole { problems.append("split stream gave \(split), whole gave \(whole)") }
+            if let badAt {
+                if case .framing(let message) = whole.error, message.contains("at stream offset \(badAt) ") {
+                    framingErrors += 1
+                } else {
+                    problems.append("expected a framing error at offset \(badAt), got \(String(describing: whole.error))")
+                }
+            } else if let error = whole.error {
+                problems.append("unexpected error \(error)")
+            }
+            if badAt == nil, whole.atBoundary == partial { problems.append("isAtPacketBoundary is \(whole.atBoundary)") }
+            if partial { partialEnds += 1 }
+            for p in problems { failures.record(p, iteration: iteration, input: stream) }
+        }
+        failures.finish()
+        #expect(failures.count == 0)
+        #expect(packetsSeen > 5_000)
+        #expect(framingErrors > 300)
+        #expect(partialEnds > 300)
+    }
+
+    @Test func randomBytesSplitAnywhereBehaveAsWhole() {
+        let seed: UInt64 = 0x4_0002
+        var g = CodecSeededGenerator(seed: seed)
+        var failures = FuzzFailures(seed: seed)
+        var errors = 0
+        for iteration in 0..<5_000 {
+            var stream = g.bytes(count: Int.random(in: 0...64, using: &g))
+            // Mostly valid indicators and small lengths, so that some packets come out.
+            for i in stream.indices where Int.random(in: 0..<4, using: &g) == 0 { stream[i] = UInt8.random(in: 0...6, using: &g) }
+            let whole = Self.run(stream, cuts: [], &g)
+            let split = Self.run(stream, cuts: Self.randomCuts(stream.count, &g), &g)
+            if split != whole { failures.record("split stream gave \(split), whole gave \(whole)", iteration: iteration, input: stream) }
+            if let error = whole.error {
+                errors += 1
+                guard case .framing = error else {
+                    failures.record("expected a framing error, got \(error)", iteration: iteration, input: stream)
+                    continue
+                }
+            }
+            // Every packet delivered is a whole packet: its length field matches its bytes.
+            for p in whole.packets {
+                let header = H4Parser.headerSize(of: p.type)
+                let length = p.bytes.withUnsafeBufferPointer { H4Parser.payloadLength(of: p.type, header: $0) }
+                if p.bytes.count != header + length {
+                    failures.record("packet \(p) has \(p.bytes.count) bytes for a length of \(length)", iteration: iteration, input: stream)
+                }
+            }
+        }
+        failures.finish()
+        #expect(failures.count == 0)
+        #expect(errors > 1_000)
     }
 }

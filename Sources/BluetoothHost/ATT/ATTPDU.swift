@@ -32,6 +32,7 @@ public enum ATTOpcode {
     public static let handleValueConfirmation: UInt8 = 0x1E
     public static let readMultipleVariableRequest: UInt8 = 0x20
     public static let readMultipleVariableResponse: UInt8 = 0x21
+    public static let multipleHandleValueNotification: UInt8 = 0x23
 
     /// Requests expect a response from the server (everything a client sends except commands
     /// and the confirmation).
@@ -106,6 +107,10 @@ public enum ATTPDU: Sendable, Equatable {
     case readMultipleVariableRequest(handles: [UInt16])
     /// Length-prefixed values.
     case readMultipleVariableResponse(values: [[UInt8]])
+    /// ATT_MULTIPLE_HANDLE_VALUE_NTF (3.4.7.4): Handle, Length, Value tuples, two or more, each
+    /// complete (no value is cut to fit the MTU). A PDU with fewer than two tuples is malformed:
+    /// parsing rejects it; encoding writes whatever it is given.
+    case multipleHandleValueNotification(_ values: [(handle: UInt16, value: [UInt8])])
 
     public static func == (a: ATTPDU, b: ATTPDU) -> Bool { a.encode() == b.encode() }
 
@@ -227,6 +232,17 @@ public enum ATTPDU: Sendable, Equatable {
                 values.append(try r.bytes(min(n, r.remaining)))
             }
             pdu = .readMultipleVariableResponse(values: values)
+        case ATTOpcode.multipleHandleValueNotification:
+            var values: [(handle: UInt16, value: [UInt8])] = []
+            while !r.isAtEnd {
+                let handle = try r.u16()
+                let length = Int(try r.u16())
+                values.append((handle, try r.bytes(length)))
+            }
+            guard values.count >= 2 else {
+                throw DecodeError.invalid(context: r.context, reason: "\(values.count) handle-length-value tuple(s), 2 or more needed")
+            }
+            pdu = .multipleHandleValueNotification(values)
         default:
             throw ATTDecodeError(opcode: op, reason: "unknown opcode", unknownOpcode: true)
         }
@@ -247,11 +263,13 @@ public enum ATTPDU: Sendable, Equatable {
         case let .findInformationRequest(s, e): w.u8(ATTOpcode.findInformationRequest); w.u16(s); w.u16(e)
         case let .findInformationResponse(items):
             w.u8(ATTOpcode.findInformationResponse)
-            let wide = items.first.map { $0.uuid.attBytes.count == 16 } ?? false
+            // One format for every pair (3.4.3.2): if any UUID needs 128 bits, all are sent in
+            // 128 bits (a 16-bit one expanded on the Base UUID).
+            let wide = items.contains { $0.uuid.attBytes.count == 16 }
             w.u8(wide ? 2 : 1)
             for i in items {
                 w.u16(i.handle)
-                w.append(i.uuid.attBytes)
+                w.append(wide ? BluetoothUUID(high: i.uuid.high, low: i.uuid.low).bytes : i.uuid.attBytes)
             }
         case let .findByTypeValueRequest(s, e, t, v):
             w.u8(ATTOpcode.findByTypeValueRequest); w.u16(s); w.u16(e); w.u16(t); w.append(v)
@@ -291,6 +309,13 @@ public enum ATTPDU: Sendable, Equatable {
         case let .readMultipleVariableResponse(vs):
             w.u8(ATTOpcode.readMultipleVariableResponse)
             for v in vs { w.u16(UInt16(truncatingIfNeeded: v.count)); w.append(v) }
+        case let .multipleHandleValueNotification(values):
+            w.u8(ATTOpcode.multipleHandleValueNotification)
+            for v in values {
+                w.u16(v.handle)
+                w.u16(UInt16(truncatingIfNeeded: v.value.count))
+                w.append(v.value)
+            }
         }
         return w.bytes
     }

@@ -27,6 +27,8 @@ extension HostStack {
             clientReceive(conn, pdu)
         case .handleValueConfirmation:
             indicationConfirmed(conn)
+        case .multipleHandleValueNotification:
+            break  // Parsed, not yet delivered: the GATT client wires it.
         case let .exchangeMTURequest(clientMTU):
             let ours = config.mtu
             sendATT(conn, .exchangeMTUResponse(mtu: UInt16(ours)))

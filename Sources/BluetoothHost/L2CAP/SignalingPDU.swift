@@ -17,13 +17,16 @@ struct SignalingCommand: Equatable {
         self.data = data
     }
 
-    /// The LE signaling channel carries exactly one command per PDU (Vol 3 Part A 4).
+    /// The LE signaling channel carries exactly one command per PDU (Vol 3 Part A 4), so the
+    /// Length field must account for every byte after the header: fewer bytes than it says, or
+    /// more (trailing bytes, a second command), is a malformed PDU.
     init(parsing bytes: [UInt8]) throws {
         var r = ByteReader(bytes, context: "L2CAP signaling command")
         code = try r.u8()
         identifier = try r.u8()
         let len = Int(try r.u16())
         data = try r.bytes(len)
+        try r.expectEnd()
     }
 
     func encode() -> [UInt8] {
@@ -50,6 +53,13 @@ struct ConnectionParameterUpdateRequest: Equatable {
     var latency: UInt16
     var timeout: UInt16
 
+    init(intervalMin: UInt16, intervalMax: UInt16, latency: UInt16, timeout: UInt16) {
+        self.intervalMin = intervalMin
+        self.intervalMax = intervalMax
+        self.latency = latency
+        self.timeout = timeout
+    }
+
     init(data: [UInt8]) throws {
         var r = ByteReader(data, context: "Connection Parameter Update Request")
         intervalMin = try r.u16()
@@ -57,6 +67,20 @@ struct ConnectionParameterUpdateRequest: Equatable {
         latency = try r.u16()
         timeout = try r.u16()
         try r.expectEnd()
+    }
+
+    /// The command's data: Interval Min, Interval Max, Latency, Timeout (2 octets each).
+    var data: [UInt8] {
+        var w = ByteWriter(capacity: 8)
+        w.u16(intervalMin)
+        w.u16(intervalMax)
+        w.u16(latency)
+        w.u16(timeout)
+        return w.bytes
+    }
+
+    func command(identifier: UInt8) -> SignalingCommand {
+        SignalingCommand(code: SignalingCommand.connectionParameterUpdateRequest, identifier: identifier, data: data)
     }
 
     /// Ranges of Vol 3 Part A 4.20 and Vol 6 Part B 4.5.2.
