@@ -232,6 +232,39 @@ struct HostileControllerTests {
         #expect(hostile.pduCount(handle: handle) == 2)
     }
 
+    /// ATT_MULTIPLE_HANDLE_VALUE_NTF (0x23) from a server: one `gattcNotify` per value, in order; a
+    /// malformed one (a single tuple, a length past the end) is dropped and, being a command-like
+    /// PDU, gets no Error Response.
+    @Test func multipleHandleValueNotificationsArriveAsOneNotifyEach() throws {
+        let hostile = try HostileController()
+        defer { hostile.stop() }
+        let ble = Self.device(hostile)
+        let rec = EventRecorder(ble)
+        let answers = ScenarioLinkTests.Inbox()
+        try ble.active(true)
+        defer { _ = try? ble.active(false) }
+        let handle: UInt16 = 0x0042
+        hostile.fakeLink(handle: handle) { cid, pdu in
+            answers.add(cid, pdu)
+            return []
+        }
+        _ = try #require(rec.next(code: IRQ.peripheralConnect))
+        func att(_ pdu: [UInt8]) { hostile.inject(HostileController.aclPacket(handle: handle, cid: 0x0004, payload: pdu)) }
+        att([0x23, 0x10, 0x00, 0x01, 0x00, 0xAA, 0x20, 0x00, 0x03, 0x00, 0x01, 0x02, 0x03, 0x30, 0x00, 0x00, 0x00])
+        att([0x23, 0x10, 0x00, 0x01, 0x00, 0xAA])               // one tuple only
+        att([0x23, 0x10, 0x00, 0x09, 0x00, 0xAA, 0x20, 0x00])   // a length past the end
+        att([0x1B, 0x40, 0x00, 0x07])                           // a plain notification after them
+        #expect(rec.waitUntil { $0.filter { $0.code == 18 }.count >= 4 })
+        let notifies = rec.all.filter { $0.code == 18 }
+        #expect(notifies == [
+            .gattcNotify(connHandle: handle, valueHandle: 0x10, notifyData: [0xAA]),
+            .gattcNotify(connHandle: handle, valueHandle: 0x20, notifyData: [0x01, 0x02, 0x03]),
+            .gattcNotify(connHandle: handle, valueHandle: 0x30, notifyData: []),
+            .gattcNotify(connHandle: handle, valueHandle: 0x40, notifyData: [0x07]),
+        ])
+        #expect(answers.wait(count: 1, timeout: 0.2).isEmpty)
+    }
+
     // MARK: ACL the host must not keep
 
     /// First fragments of 64 KB PDUs for every one of the 4096 handles, none connected: nothing is

@@ -195,6 +195,10 @@ extension HostStack {
         case let .handleValueNotification(handle, value):
             emit(.gattcNotify(connHandle: conn, valueHandle: handle, notifyData: value))
             return
+        case let .multipleHandleValueNotification(values):
+            // One gattcNotify per value, in order (Vol 3 Part F 3.4.7.4).
+            for v in values { emit(.gattcNotify(connHandle: conn, valueHandle: v.handle, notifyData: v.value)) }
+            return
         case let .handleValueIndication(handle, value):
             emit(.gattcIndicate(connHandle: conn, valueHandle: handle, notifyData: value))
             sendATT(conn, .handleValueConfirmation)

@@ -23,12 +23,10 @@ extension HostStack {
         case .errorResponse, .exchangeMTUResponse, .findInformationResponse, .findByTypeValueResponse,
              .readByTypeResponse, .readResponse, .readBlobResponse, .readMultipleResponse, .readByGroupTypeResponse,
              .writeResponse, .prepareWriteResponse, .executeWriteResponse, .readMultipleVariableResponse,
-             .handleValueNotification, .handleValueIndication:
+             .handleValueNotification, .handleValueIndication, .multipleHandleValueNotification:
             clientReceive(conn, pdu)
         case .handleValueConfirmation:
             indicationConfirmed(conn)
-        case .multipleHandleValueNotification:
-            break  // Parsed, not yet delivered: the GATT client wires it.
         case let .exchangeMTURequest(clientMTU):
             let ours = config.mtu
             sendATT(conn, .exchangeMTUResponse(mtu: UInt16(ours)))
