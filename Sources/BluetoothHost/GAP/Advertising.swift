@@ -3,9 +3,11 @@ import BluetoothCore
 extension HostStack {
     /// `gap_advertise`: starts, restarts or (with nil) stops advertising.
     package func gapAdvertise(intervalUs: Int?, advData: [UInt8]?, respData: [UInt8]?, connectable: Bool) throws {
+        // Stopping when not advertising is a no-op, also before active(true) (API.md).
+        if intervalUs == nil && !advertising { return }
         guard power == .on else { throw BLEError.notActive }
         guard let intervalUs else {
-            if advertising { stopAdvertisingCommands(completion: nil) }
+            stopAdvertisingCommands(completion: nil)
             advertising = false
             return
         }

@@ -13,8 +13,10 @@ enum GATTProcedure {
     /// Read, continued with Read Blob while responses fill the MTU.
     case read(handle: UInt16, value: [UInt8])
     case write(handle: UInt16, data: [UInt8])
-    /// Prepare Write of `data` from `offset`, then Execute Write.
-    case longWrite(handle: UInt16, data: [UInt8], offset: Int, executing: Bool)
+    /// Prepare Write of `data` from `offset`, then Execute Write. `sent` is the length of the part
+    /// in flight: each part is cut to the MTU of the moment it is sent, and its echo is checked
+    /// against what was sent, so an MTU exchange in the middle does not break the write.
+    case longWrite(handle: UInt16, data: [UInt8], offset: Int, sent: Int, executing: Bool)
 }
 
 /// A connection's client procedures, run one at a time in the order they were asked for.
@@ -27,9 +29,12 @@ struct GATTClientQueue {
 extension HostStack {
     // MARK: API (gattc_* of API.md)
 
-    private func clientLink(_ conn: UInt16) throws {
+    /// Checks that a procedure can be queued on `conn`: the radio is on, the link is up and its
+    /// queue has room.
+    private func clientLink(_ conn: UInt16, queueing: Bool = true) throws {
         guard power == .on else { throw BLEError.notActive }
-        guard links[conn] != nil else { throw BLEError.notConnected }
+        guard let link = links[conn] else { throw BLEError.notConnected }
+        guard !queueing || link.client.procedures.count < config.maxClientProcedures else { throw BLEError.noMemory }
     }
 
     package func gattcDiscoverServices(_ conn: UInt16, _ uuid: BluetoothUUID?) throws {
@@ -56,7 +61,7 @@ extension HostStack {
     }
 
     package func gattcWrite(_ conn: UInt16, _ handle: UInt16, _ data: [UInt8], _ mode: BLEWriteMode) throws {
-        try clientLink(conn)
+        try clientLink(conn, queueing: mode == .withResponse)
         let mtu = self.mtu(conn)
         switch mode {
         case .noResponse:
@@ -70,7 +75,7 @@ extension HostStack {
             if data.count <= mtu - 3 {
                 enqueue(conn, .write(handle: handle, data: data))
             } else {
-                enqueue(conn, .longWrite(handle: handle, data: data, offset: 0, executing: false))
+                enqueue(conn, .longWrite(handle: handle, data: data, offset: 0, sent: 0, executing: false))
             }
         }
     }
@@ -120,11 +125,13 @@ extension HostStack {
                 : .readBlobRequest(handle: handle, offset: UInt16(truncatingIfNeeded: value.count))
         case let .write(handle, data):
             pdu = .writeRequest(handle: handle, value: data)
-        case let .longWrite(handle, data, offset, executing):
+        case let .longWrite(handle, data, offset, _, executing):
             if executing || offset >= data.count {
                 pdu = .executeWriteRequest(flags: 0x01)
             } else {
                 let chunk = Array(data[offset..<min(data.count, offset + mtu(conn) - 5)])
+                links[conn]?.client.procedures[0] = .longWrite(handle: handle, data: data, offset: offset,
+                                                               sent: chunk.count, executing: false)
                 pdu = .prepareWriteRequest(handle: handle, offset: UInt16(offset), value: chunk)
             }
         }
@@ -171,7 +178,7 @@ extension HostStack {
             emit(.gattcReadDone(connHandle: conn, valueHandle: handle, status: status))
         case let .write(handle, _):
             emit(.gattcWriteDone(connHandle: conn, valueHandle: handle, status: status))
-        case let .longWrite(handle, _, _, _):
+        case let .longWrite(handle, _, _, _, _):
             emit(.gattcWriteDone(connHandle: conn, valueHandle: handle, status: status))
         }
     }
@@ -292,15 +299,15 @@ extension HostStack {
         case (.write, .writeResponse):
             finishHead(conn, status: 0)
 
-        case let (.longWrite(handle, data, offset, false), .prepareWriteResponse(_, rOffset, echoed)):
-            let end = min(data.count, offset + mtu(conn) - 5)
+        case let (.longWrite(handle, data, offset, sent, false), .prepareWriteResponse(_, rOffset, echoed)):
+            let end = min(data.count, offset + sent)
             guard Int(rOffset) == offset, echoed == Array(data[offset..<end]) else {
                 // The server changed what we sent: cancel it all (Vol 3 Part G 4.9.5).
                 sendATT(conn, .executeWriteRequest(flags: 0x00))
                 finishHead(conn, status: BLEStatus.protocolError)
                 return
             }
-            replaceHead(conn, .longWrite(handle: handle, data: data, offset: end, executing: end >= data.count))
+            replaceHead(conn, .longWrite(handle: handle, data: data, offset: end, sent: 0, executing: end >= data.count))
 
         case (.longWrite, .executeWriteResponse):
             finishHead(conn, status: 0)

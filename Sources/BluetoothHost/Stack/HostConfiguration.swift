@@ -13,6 +13,9 @@ public struct HostConfiguration: Sendable {
     public var leSecure = true
     /// Per-command timeout.
     public var commandTimeoutSeconds = 3.0
+    /// GATT client procedures a connection may have queued (the running one included); past it,
+    /// `gattc*` calls throw `.noMemory` (as NimBLE's procedure pool does) until one ends.
+    public var maxClientProcedures = 64
     /// ATT transaction timeout (Vol 3 Part F 3.3.3: 30 s); shorter only in tests.
     public var attTimeoutSeconds = 30.0
     public init() {}
