@@ -1,4 +1,5 @@
 import BluetoothCore
+import BluetoothHost
 import Foundation
 import BluetoothSimulator
 import BluetoothTransport
@@ -41,12 +42,30 @@ final class TransportFactory: Sendable {
         case let .hci(index): base = HCIUserChannelTransport(index: index)
         }
         if let path = capturePath.value {
-            return SnoopingTransport(wrapping: base, writer: try BtsnoopWriter(path: path))
+            return SnoopingTransport(wrapping: base, writer: try Self.captureWriter(path, givenBy: "capture(to:)"))
         }
-        if let writer = Snoop.fromEnvironment(deviceIndex: deviceIndex) {
-            return SnoopingTransport(wrapping: base, writer: writer)
+        if let template = ProcessEnvironment.get(Snoop.environmentVariable), !template.isEmpty {
+            let path = Snoop.path(forDevice: deviceIndex, template: template)
+            return SnoopingTransport(wrapping: base,
+                                     writer: try Self.captureWriter(path, givenBy: "\(Snoop.environmentVariable)=\(template)"))
         }
         return base
+    }
+
+    /// A writer for a capture that was asked for: when the file cannot be created, `active(true)`
+    /// fails with an error naming where the path came from (not "cannot open transport": the
+    /// controller is fine), rather than running on without the capture.
+    private static func captureWriter(_ path: String, givenBy origin: String) throws -> BtsnoopWriter {
+        do {
+            return try BtsnoopWriter(path: path)
+        } catch {
+            let why: String
+            switch error {
+            case let .openFailed(s): why = s
+            default: why = error.description
+            }
+            throw BLEError.io("\(origin): \(why)")
+        }
     }
 
     /// A btsnoop file to write from the next activation on (overrides `BLE_SNOOP`).

@@ -43,7 +43,7 @@ public final class BtsnoopWriter: Sendable {
         let fd = Glibc.open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
         if fd < 0 {
             throw .openFailed("cannot create the btsnoop capture '\(path)': \(POSIX.describe(POSIX.errno)); "
-                              + "check that the folder exists and is writable (set by BLE_SNOOP)")
+                              + "check that the folder exists and is writable")
         }
         try self.init(takingDescriptor: fd, path: path, writeHeader: true)
     }

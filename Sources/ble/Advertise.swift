@@ -7,13 +7,18 @@ struct Advertise: ParsableCommand {
 
     @OptionGroup var transport: TransportOption
     @Option(help: "The name to advertise.") var name: String = "swift-ble"
-    @Option(help: "Advertising interval in ms.") var intervalMs: Double = 100
-    @Option(help: "Stop after this many seconds (0: until interrupted).") var duration: Double = 0
+    @Option(parsing: .unconditional, help: "Advertising interval in ms (20...10240).") var intervalMs: Double = 100
+    @Option(parsing: .unconditional, help: "Stop after this many seconds (0: until interrupted).") var duration: Double = 0
     @Flag(help: "Advertise as not connectable (ADV_SCAN_IND).") var nonConnectable = false
+
+    func validate() throws {
+        try OptionCheck.check(intervalMs, "--interval-ms", "milliseconds", in: 20...10_240)
+        try OptionCheck.check(duration, "--duration", "seconds", in: 0...86_400, note: " (0: until interrupted)")
+    }
 
     func run() throws {
         let ble = try transport.makeDevice()
-        let intervalUs = Int(intervalMs * 1000)
+        let intervalUs = OptionCheck.scaled(intervalMs, by: 1000)
         let connectable = !nonConnectable
         ble.irq { [ble] event in
             switch event {

@@ -43,14 +43,19 @@ final class EventBox: @unchecked Sendable {
         condition.unlock()
     }
 
-    /// Removes and returns the first event matching `match`, waiting up to `timeout` seconds.
-    func next(timeout: Double, where match: (BLE.Event) -> Bool) -> BLE.Event? {
-        let deadline = Date(timeIntervalSinceNow: timeout)
+    /// Removes and returns the first event matching `match`, waiting up to `timeout` seconds
+    /// (nil: as long as it takes).
+    func next(timeout: Double?, where match: (BLE.Event) -> Bool) -> BLE.Event? {
+        let deadline = timeout.map { Date(timeIntervalSinceNow: $0) }
         condition.lock()
         defer { condition.unlock() }
         while true {
             if let i = events.firstIndex(where: match) { return events.remove(at: i) }
-            if !condition.wait(until: deadline) { return nil }
+            if let deadline {
+                if !condition.wait(until: deadline) { return nil }
+            } else {
+                condition.wait()
+            }
         }
     }
 }
@@ -71,4 +76,31 @@ func describe(_ type: AdvType) -> String {
 
 struct CLIError: Error, CustomStringConvertible {
     let description: String
+}
+
+/// Checks of numeric options, for `validate()`: they run before a controller is opened, and the
+/// `ValidationError` they throw ends the tool with status 64 and its usage. Every value converted
+/// to an `Int` later must pass one of these first (a non-finite or huge `Double` traps in `Int(_:)`).
+enum OptionCheck {
+    /// `value` is finite and in `range`, or a message naming `option`, the range and the value.
+    static func check(_ value: Double, _ option: String, _ unit: String, in range: ClosedRange<Double>,
+                      note: String = "") throws {
+        guard value.isFinite, range.contains(value) else {
+            throw ValidationError("\(option) must be a finite number of \(unit) in "
+                                  + "\(show(range.lowerBound))...\(show(range.upperBound))\(note), got \(show(value))")
+        }
+    }
+
+    /// A number as a person wrote it: `-1`, `2.5`, `nan`, `inf`, `1e+300`.
+    static func show(_ value: Double) -> String {
+        if value.isFinite, value == value.rounded(), abs(value) < 1e15 { return String(Int64(value)) }
+        return "\(value)"
+    }
+
+    /// Seconds or milliseconds (already checked) as whole milliseconds or microseconds.
+    static func scaled(_ value: Double, by factor: Double) -> Int {
+        let x = (value * factor).rounded()
+        guard x.isFinite else { return 0 }
+        return Int(max(-1e15, min(1e15, x)))
+    }
 }

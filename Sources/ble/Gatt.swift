@@ -10,7 +10,11 @@ struct Gatt: ParsableCommand {
     @Option(help: "The device's address (aa:bb:cc:dd:ee:ff).") var address: String?
     @Flag(help: "The address is a random address.") var random = false
     @Option(help: "Find the device by its advertised name instead.") var name: String?
-    @Option(help: "Seconds to wait for each step.") var timeout: Double = 10
+    @Option(parsing: .unconditional, help: "Seconds to wait for each step (0.1...3600).") var timeout: Double = 10
+
+    func validate() throws {
+        try OptionCheck.check(timeout, "--timeout", "seconds", in: 0.1...3600)
+    }
 
     func run() throws {
         let ble = try transport.makeDevice()
@@ -32,7 +36,7 @@ struct Gatt: ParsableCommand {
             guard let a = BluetoothAddress(address) else { throw CLIError(description: "'\(address)' is not an address") }
             target = (random ? .random : .public, a)
         } else if let name {
-            try ble.gapScan(Int(timeout * 1000), 30_000, 30_000, true)
+            try ble.gapScan(OptionCheck.scaled(timeout, by: 1000), 30_000, 30_000, true)
             let found = try wait("a device named \"\(name)\"") { e in
                 if case let .scanResult(_, _, _, _, data) = e { return AdvertisingData(parsing: data).name == name }
                 return e == .scanDone
@@ -45,7 +49,7 @@ struct Gatt: ParsableCommand {
         } else {
             throw CLIError(description: "give --address or --name")
         }
-        try ble.gapConnect(target.0, target.1, Int(timeout * 1000))
+        try ble.gapConnect(target.0, target.1, OptionCheck.scaled(timeout, by: 1000))
         guard case let .peripheralConnect(conn, _, _) = try wait("the connection", { $0.code == 7 || $0.code == 8 }) else {
             throw CLIError(description: "could not connect to \(target.1)")
         }

@@ -6,11 +6,21 @@ struct Scan: ParsableCommand {
     static let configuration = CommandConfiguration(abstract: "Scan for advertising devices and print what they send.")
 
     @OptionGroup var transport: TransportOption
-    @Option(help: "How long to scan, in seconds.") var duration: Double = 5
+    @Option(parsing: .unconditional, help: "How long to scan, in seconds (0: until interrupted).") var duration: Double = 5
     @Flag(help: "Active scan: also ask for scan responses.") var active = false
     @Flag(help: "Print every report, not only the first one of each device.") var all = false
-    @Option(help: "Scan interval in ms.") var intervalMs: Double = 100
-    @Option(help: "Scan window in ms.") var windowMs: Double = 100
+    @Option(parsing: .unconditional, help: "Scan interval in ms (2.5...10240).") var intervalMs: Double = 100
+    @Option(parsing: .unconditional, help: "Scan window in ms (2.5...10240, at most the interval).") var windowMs: Double = 100
+
+    func validate() throws {
+        try OptionCheck.check(duration, "--duration", "seconds", in: 0...86_400, note: " (0: until interrupted)")
+        try OptionCheck.check(intervalMs, "--interval-ms", "milliseconds", in: 2.5...10_240)
+        try OptionCheck.check(windowMs, "--window-ms", "milliseconds", in: 2.5...10_240)
+        guard windowMs <= intervalMs else {
+            throw ValidationError("--window-ms (\(OptionCheck.show(windowMs))) must not be longer than "
+                                  + "--interval-ms (\(OptionCheck.show(intervalMs)))")
+        }
+    }
 
     func run() throws {
         let ble = try transport.makeDevice()
@@ -35,13 +45,33 @@ struct Scan: ParsableCommand {
         try ble.active(true)
         defer { _ = try? ble.active(false) }
         let (_, mac) = try ble.config(.mac)
-        print("scanning for \(duration) s on \(transport.transport) as \(mac)\(active ? " (active)" : "")")
-        try ble.gapScan(Int(duration * 1000), Int(intervalMs * 1000), Int(windowMs * 1000), active)
-        guard box.next(timeout: duration + 10, where: { $0 == .scanDone }) != nil else {
+        // --duration 0 scans until interrupted (gap_scan(0)): Ctrl-C stops the scan, which ends as a timed one does.
+        let untilInterrupted = duration == 0
+        let interrupt = untilInterrupted ? stopScan(ble, onSignal: SIGINT) : nil
+        defer { interrupt?.cancel() }
+        print("scanning \(untilInterrupted ? "until interrupted" : "for \(duration) s") on \(transport.transport) as \(mac)"
+              + "\(active ? " (active)" : "")")
+        fflush(nil)  // the line reaches a pipe before the scan, which may last
+        try ble.gapScan(OptionCheck.scaled(duration, by: 1000), OptionCheck.scaled(intervalMs, by: 1000),
+                        OptionCheck.scaled(windowMs, by: 1000), active)
+        guard box.next(timeout: untilInterrupted ? nil : duration + 10, where: { $0 == .scanDone }) != nil else {
             throw CLIError(description: "the scan did not end")
         }
         print("scan done: \(seen.count) device report type(s)")
     }
+}
+
+/// On `signal`, stops the scan of `ble` (its scanDone then ends the command); a second signal
+/// does what it does by default.
+private func stopScan(_ ble: BLE, onSignal signo: Int32) -> DispatchSourceSignal {
+    signal(signo, SIG_IGN)
+    let source = DispatchSource.makeSignalSource(signal: signo, queue: .global())
+    source.setEventHandler { [ble] in
+        signal(signo, SIG_DFL)
+        _ = try? ble.gapScan(nil)
+    }
+    source.resume()
+    return source
 }
 
 final class SeenSet: @unchecked Sendable {

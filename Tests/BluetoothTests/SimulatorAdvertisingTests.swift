@@ -358,11 +358,28 @@ struct SimulatorExtendedTests {
     }
 
     @Test func extendedScanDurationEndsWithScanTimeout() async throws {
-        let (scanner, _) = try await pair()
+        let (scanner, adv) = try await pair()
         try await extendedScan(scanner, active: false, duration: 5) // 50 ms
         try await scanner.event("scan timeout") { $0 == .leScanTimeout }
-        // Scanning is off again: enabling works and disabling twice is harmless.
+        // Scanning is off: while another scanner hears an advertiser 5 times, this one hears nothing.
+        let witness = try SimulatorHost(radio: adv.controller.radio)
+        try await witness.initialize()
+        try await extendedAdvertise(adv, handle: 1, properties: 0x10, data: [7])
+        try await extendedScan(witness, active: false)
+        for _ in 0..<5 { _ = try await witness.extendedReport(from: adv.address, eventType: 0x10) }
+        func heard() -> Int {
+            scanner.allEvents.filter { e in
+                if case .leExtendedAdvertisingReport(let r) = e { return r.reports.contains { $0.address == adv.address } }
+                return false
+            }.count
+        }
+        #expect(heard() == 0)
+        // Disabling it is harmless, twice; enabling it again works: it hears and times out again.
         try await scanner.ok(HCI.LESetExtendedScanEnable(enable: false))
+        try await scanner.ok(HCI.LESetExtendedScanEnable(enable: false))
+        try await extendedScan(scanner, active: false, duration: 5)
+        _ = try await scanner.extendedReport(from: adv.address, eventType: 0x10)
+        try await scanner.event("second scan timeout") { $0 == .leScanTimeout }
     }
 
     @Test func anonymousAdvertisingHidesTheAddress() async throws {

@@ -4,6 +4,14 @@ import Testing
 
 @Suite("Simulator: connections")
 struct SimulatorConnectionTests {
+    /// How many legacy advertising reports from `address` are among `events`.
+    static func reports(from address: BluetoothAddress, in events: [HCIEvent]) -> Int {
+        events.reduce(0) { n, e in
+            guard case .leAdvertisingReport(let r) = e else { return n }
+            return n + r.reports.filter { $0.address == address }.count
+        }
+    }
+
     @Test func connectGivesBothSidesTheirEvents() async throws {
         let radio = VirtualRadio()
         let central = try SimulatorHost(radio: radio)
@@ -21,10 +29,22 @@ struct SimulatorConnectionTests {
         #expect((24...40).contains(c.interval) && c.interval == p.interval)
         #expect(c.latency == 0 && c.supervisionTimeout == 200 && p.supervisionTimeout == 200)
         #expect((1...0x0EFF).contains(c.handle) && (1...0x0EFF).contains(p.handle))
-        // The advertiser stopped: disabling is harmless, enabling again works.
         #expect(central.controller.connectionCount == 1)
-        try await peripheral.ok(HCI.LESetAdvertisingEnable(enable: true))
+        // The advertiser stopped with the connection: while the central, now scanning, hears
+        // another advertiser with the same interval 5 times, it hears nothing from the peripheral.
+        let other = try SimulatorHost(radio: radio)
+        try await other.initialize()
+        try await other.advertise(.advNonconnInd)
+        try await central.scan()
+        for _ in 0..<5 { _ = try await central.report(from: other.address) }
+        #expect(Self.reports(from: peripheral.address, in: central.allEvents) == 0)
+        // Disabling the stopped advertiser is harmless, twice; enabling it again works: it is heard.
         try await peripheral.ok(HCI.LESetAdvertisingEnable(enable: false))
+        try await peripheral.ok(HCI.LESetAdvertisingEnable(enable: false))
+        try await peripheral.ok(HCI.LESetAdvertisingEnable(enable: true))
+        _ = try await central.report(from: peripheral.address)
+        try await peripheral.ok(HCI.LESetAdvertisingEnable(enable: false))
+        try await central.ok(HCI.LESetScanEnable(enable: false, filterDuplicates: false))
         // RSSI of the link.
         radio.setRSSI(-61, between: central.address, and: peripheral.address)
         let r = try await central.command(HCI.ReadRSSI(handle: c.handle))

@@ -16,9 +16,13 @@ On stdout there is exactly one line, flushed as soon as everything listens::
     READY C0=tcp:127.0.0.1:40123 C1=tcp:127.0.0.1:40125 addresses=F0:F0:F0:F0:F0:01,F0:F0:F0:F0:F0:02 controller=stock scan_rsp=echo bumble=0.0.236
 
 ``Ck=`` is the transport string of our Swift stack (``tcp:HOST:PORT`` or ``serial:PATH``); for a
-Bumble host use ``tcp-client:HOST:PORT`` or ``serial:PATH``. ``scan_rsp=echo`` records a known
-quirk of the stock controller: its scan-response reports repeat the advertising data instead of
-carrying the advertiser's scan response data (see README section 7, gotcha 5).
+Bumble host use ``tcp-client:HOST:PORT`` or ``serial:PATH``. ``scan_rsp=`` says what a scanner's
+host gets as the scan response of an ADV_IND advertiser that has scan response data, measured at
+start-up on a private LocalLink of two stock controllers driven with raw HCI commands (see
+``probe_scan_response``): ``echo`` (the report flagged as a scan response repeats the advertising
+data; Bumble 0.0.236's ``Controller.on_advertising_pdu`` sends one after every advertising report,
+and its advertisers never put their scan response data on the link), ``real`` (it carries the scan
+response data), ``none`` (no such report within 2 s) or ``other``.
 
 Lifetime: exits with code 0 on SIGTERM or SIGINT, after ``--duration`` seconds (default 120), or
 when its parent process goes away, so that nothing outlives a test.
@@ -234,6 +238,69 @@ class PtyPort:
                 pass
 
 
+async def probe_scan_response(wait: float = 2.0) -> str:
+    """What the stock controller reports as a scan response: 'echo', 'real', 'none' or 'other'.
+
+    Two stock controllers on a private LocalLink, driven with the raw HCI commands an external host
+    sends: one advertises ADV_IND with advertising data A and scan response data R, the other scans
+    actively. The first report flagged as a scan response that reaches the scanner's host decides:
+    A is 'echo', R is 'real', anything else 'other'; no such report within `wait` seconds is 'none'.
+    """
+    link = LocalLink()
+    adv_data = bytes([0x02, 0x01, 0x06, 0x06, 0x09]) + b'PROBE'
+    rsp_data = bytes([0x06, 0xFF, 0xFF, 0xFF]) + b'RSP'
+    seen: list[bytes] = []
+    got = asyncio.Event()
+
+    class ScannerHost:
+        def on_packet(self, packet: bytes) -> None:
+            event = hci.HCI_Packet.from_bytes(packet)
+            for report in getattr(event, 'reports', None) or []:
+                if isinstance(report, hci.HCI_LE_Extended_Advertising_Report_Event.Report):
+                    is_rsp = bool(report.event_type
+                                  & hci.HCI_LE_Extended_Advertising_Report_Event.EventType.SCAN_RESPONSE)
+                else:
+                    is_rsp = report.event_type == hci.HCI_LE_Advertising_Report_Event.EventType.SCAN_RSP
+                if is_rsp:
+                    seen.append(bytes(report.data))
+                    got.set()
+
+    class QuietHost:
+        def on_packet(self, packet: bytes) -> None:
+            pass
+
+    advertiser = Controller('probe-adv', link=link, public_address='F0:F0:F0:F0:F0:A0')
+    scanner = Controller('probe-scan', link=link, public_address='F0:F0:F0:F0:F0:A1')
+    advertiser.host = QuietHost()
+    scanner.host = ScannerHost()
+
+    def command(controller: Controller, opcode: int, params: bytes) -> None:
+        controller.on_packet(bytes([hci.HCI_COMMAND_PACKET, opcode & 0xFF, opcode >> 8, len(params)]) + params)
+
+    def padded(data: bytes) -> bytes:
+        return bytes([len(data)]) + data + bytes(31 - len(data))
+
+    # LE Set Advertising Parameters (ADV_IND, public address, all channels), Data, Scan Response
+    # Data; LE Set Scan Parameters (active), LE Set Scan Enable; LE Set Advertising Enable.
+    command(advertiser, 0x2006, bytes([0x20, 0x00, 0x20, 0x00, 0x00, 0x00, 0x00]) + bytes(6) + bytes([0x07, 0x00]))
+    command(advertiser, 0x2008, padded(adv_data))
+    command(advertiser, 0x2009, padded(rsp_data))
+    command(scanner, 0x200B, bytes([0x01, 0x10, 0x00, 0x10, 0x00, 0x00, 0x00]))
+    command(scanner, 0x200C, bytes([0x01, 0x00]))
+    command(advertiser, 0x200A, bytes([0x01]))
+    try:
+        await asyncio.wait_for(got.wait(), wait)
+    except asyncio.TimeoutError:
+        pass
+    command(advertiser, 0x200A, bytes([0x00]))
+    command(scanner, 0x200C, bytes([0x00, 0x00]))
+    for controller in (advertiser, scanner):
+        link.remove_controller(controller)
+    if not seen:
+        return 'none'
+    return {adv_data: 'echo', rsp_data: 'real'}.get(seen[0], 'other')
+
+
 async def serve(args) -> int:
     loop = asyncio.get_running_loop()
     link = LocalLink()
@@ -283,8 +350,9 @@ async def serve(args) -> int:
 
     watcher = asyncio.create_task(watch_parent())
 
+    scan_rsp = await probe_scan_response()
     addresses = ','.join(e.address for e in endpoints)
-    print(f'READY {" ".join(spec)} addresses={addresses} controller=stock scan_rsp=echo '
+    print(f'READY {" ".join(spec)} addresses={addresses} controller=stock scan_rsp={scan_rsp} '
           f'bumble={BUMBLE_VERSION}', flush=True)
 
     try:

@@ -71,6 +71,8 @@ package final class HostStack: @unchecked Sendable {
     /// Test hook: every L2CAP PDU received (handle, CID, payload), before it is handled.
     var receivedL2CAP: (@Sendable (UInt16, UInt16, [UInt8]) -> Void)?
     private(set) var droppedACL = 0
+    /// The last HCI command that failed (and was not tolerated): which, and why.
+    private(set) var lastCommandFailure: HCIError?
     /// The largest L2CAP payload reassembled from the controller: every fixed channel's PDUs fit
     /// in the largest ATT MTU (517, Vol 3 Part F 3.2.8; signalling and SMP PDUs are smaller).
     /// Longer PDUs are dropped as soon as their basic header is seen, so a link holds at most this
@@ -223,7 +225,10 @@ package final class HostStack: @unchecked Sendable {
                 owner?.end(nil)
                 return
             }
-            if case .failure(let e) = typed { self?.log.warning("\(e)") }
+            if case .failure(let e) = typed {
+                self?.log.warning("\(e)")
+                self?.lastCommandFailure = e
+            }
             done?(typed)
             if case .failure(let e) = typed { owner?.end(e.bleError) } else { owner?.end(nil) }
         }

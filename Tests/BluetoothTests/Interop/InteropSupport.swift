@@ -472,9 +472,26 @@ final class BumbleControllers: @unchecked Sendable {
         return spec
     }
 
-    /// True for the stock controller, whose scan-response reports repeat the advertising data
-    /// instead of carrying the scan response data (README gotcha 5).
-    var scanResponseEchoesAdvertisingData: Bool { fields["scan_rsp"] == "echo" }
+    /// What these controllers report as a scan response, as bumble_controllers.py measured it at
+    /// start-up (`scan_rsp=` of its READY line; README gotcha 5).
+    enum ScanResponse: String, Sendable {
+        /// The report flagged as a scan response repeats the advertising data (stock Bumble
+        /// 0.0.236: the advertiser's scan response data never leaves its controller).
+        case echo
+        /// It carries the advertiser's scan response data.
+        case real
+        /// No report flagged as a scan response reaches a scanner.
+        case none
+    }
+
+    /// The measured scan-response behaviour; throws for a value the tests do not know (so an
+    /// unexpected controller fails the test instead of passing a weaker branch).
+    func scanResponse() throws -> ScanResponse {
+        guard let raw = fields["scan_rsp"], let value = ScanResponse(rawValue: raw) else {
+            throw InteropError("controllers: scan_rsp=\(fields["scan_rsp"] ?? "(missing)") in \(readyLine)")
+        }
+        return value
+    }
 }
 
 // MARK: - A Bumble peer process
