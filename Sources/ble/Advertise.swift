@@ -43,12 +43,13 @@ struct Advertise: ParsableCommand {
         try ble.gapAdvertise(intervalUs, advData: adv, respData: [], connectable: connectable)
         let (type, mac) = try ble.config(.mac)
         print("advertising \"\(name)\" as \(mac) (\(type)) every \(intervalMs) ms on \(transport.transport)")
-        if duration > 0 {
-            Thread.sleep(forTimeInterval: duration)
-            try ble.gapAdvertise(nil)
-            print("stopped")
-        } else {
-            while true { Thread.sleep(forTimeInterval: 3600) }
+        // Until the duration ends (or forever), unless the controller goes away meanwhile.
+        let end = duration > 0 ? Date(timeIntervalSinceNow: duration) : Date.distantFuture
+        while Date() < end {
+            Thread.sleep(until: min(end, Date(timeIntervalSinceNow: 0.25)))
+            if let failure = ble.sessionFailure { throw CLIError(description: "advertising ended: \(failure)") }
         }
+        try ble.gapAdvertise(nil)
+        print("stopped")
     }
 }

@@ -26,9 +26,10 @@ struct Gatt: ParsableCommand {
         try ble.active(true)
         defer { _ = try? ble.active(false) }
         func wait(_ what: String, _ match: @escaping (BLE.Event) -> Bool) throws -> BLE.Event {
-            guard let e = box.next(timeout: timeout, where: match) else {
-                throw CLIError(description: "timed out waiting for \(what)")
-            }
+            let e = box.next(timeout: timeout, where: match)
+            // The controller went away: every wait ends with it (its events report the end).
+            if let failure = ble.sessionFailure { throw CLIError(description: "stopped waiting for \(what): \(failure)") }
+            guard let e else { throw CLIError(description: "timed out waiting for \(what)") }
             return e
         }
         var target: (AddressType, BluetoothAddress)

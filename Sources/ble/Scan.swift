@@ -57,6 +57,11 @@ struct Scan: ParsableCommand {
         guard box.next(timeout: untilInterrupted ? nil : duration + 10, where: { $0 == .scanDone }) != nil else {
             throw CLIError(description: "the scan did not end")
         }
+        // A scan also ends when the controller goes away (unplugged, killed, sending garbage): then
+        // the radio is off and sessionFailure says why.
+        if let failure = ble.sessionFailure {
+            throw CLIError(description: "the scan ended early (\(seen.count) device report type(s) so far): \(failure)")
+        }
         print("scan done: \(seen.count) device report type(s)")
     }
 }
