@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 import BluetoothCore
+@testable import Bluetooth
 
 /// The `ble` tool when its controller goes away mid-scan: it says so and exits non-zero, instead
 /// of printing "scan done" and exiting 0.
@@ -10,17 +11,22 @@ struct ToolHostileControllerTests {
     func scanReportsAControllerThatGoesAway(how: String) throws {
         let hostile = try HostileController()
         defer { hostile.stop() }
-        // Once the scan is on (LE Set (Extended) Scan Enable with Enable = 1), the controller dies.
-        hostile.onHostPacket { [weak hostile] packet in
-            let bytes = packet.bytes
-            if packet.type == .command, bytes.count >= 4, bytes[3] == 0x01,
-               (bytes[0] == 0x42 || bytes[0] == 0x0C) && bytes[1] == 0x20 {
-                let target = hostile
-                DispatchQueue.global().async {
-                    if how == "close" { target?.closeConnection() } else { target?.inject([0x04, 0x0E, 0x01, 0x01, 0x7E, 0x7E]) }
-                }
+        // Once the controller has confirmed the scan (its answer to LE Set (Extended) Scan Enable
+        // with Enable = 1 reached the host), the controller dies: the socket closes, or garbage
+        // follows the answer.
+        let scanOn = Locked(false)
+        hostile.onHostPacket { packet in
+            let b = packet.bytes
+            if packet.type == .command, b.count >= 4, b[1] == 0x20, b[0] == 0x42 || b[0] == 0x0C, b[3] == 0x01 {
+                scanOn.value = true
             }
             return .pass
+        }
+        hostile.onControllerPacket { packet in
+            let b = packet.bytes
+            guard scanOn.value, packet.type == .event, b.count >= 5, b[0] == 0x0E || b[0] == 0x0F,
+                  b[b[0] == 0x0E ? 4 : 5] == 0x20 else { return .pass }
+            return .replaceThenClose(packet.h4Bytes + (how == "close" ? [] : [0x04, 0x0E, 0x01, 0x01, 0x7E, 0x7E]))
         }
         let (status, output) = try ToolTests.run(["scan", "--transport", hostile.transport, "--duration", "20"], timeout: 15)
         #expect(status == 1, "\(output)")

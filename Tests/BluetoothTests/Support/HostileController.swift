@@ -24,6 +24,8 @@ final class HostileController: HCITransportDelegate, @unchecked Sendable {
         case drop
         /// These raw bytes go instead (H4 indicator included; any bytes at all).
         case replace([UInt8])
+        /// These raw bytes go instead, and then the connection closes (toward the host only).
+        case replaceThenClose([UInt8])
     }
 
     let port: UInt16
@@ -223,13 +225,18 @@ final class HostileController: HCITransportDelegate, @unchecked Sendable {
         condition.unlock()
         guard fd >= 0 else { return }
         let bytes: [UInt8]
+        var thenClose = false
         switch verdict {
         case .pass: bytes = packet.h4Bytes
         case .drop: return
         case .replace(let raw): bytes = raw
+        case .replaceThenClose(let raw):
+            bytes = raw
+            thenClose = true
         }
         writeLock.lock()
         TransportTestIO.writeAll(fd, bytes)
+        if thenClose { shutdown(fd, Int32(SHUT_RDWR)) }
         writeLock.unlock()
     }
 
@@ -332,7 +339,7 @@ final class HostileController: HCITransportDelegate, @unchecked Sendable {
         switch verdict {
         case .pass: controller.send(packet)
         case .drop: break
-        case .replace(let raw):
+        case .replace(let raw), .replaceThenClose(let raw):
             var parser = H4Parser()
             for p in (try? parser.feed(raw)) ?? [] { controller.send(p) }
         }
