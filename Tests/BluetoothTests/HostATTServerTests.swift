@@ -28,7 +28,10 @@ struct HostATTServerTests {
         }
     }
 
-    static func h(_ s: String) -> [UInt8] { s.split(separator: " ").compactMap { UInt8($0, radix: 16) } }
+    /// Hex to bytes; a bad token fails the test (`CodecBytes.hex`).
+    static func h(_ s: String, sourceLocation: SourceLocation = #_sourceLocation) -> [UInt8] {
+        CodecBytes.hex(s, sourceLocation: sourceLocation)
+    }
 
     @Test func everyBadRequestGetsTheRightError() throws {
         let radio = uniqueRadio()

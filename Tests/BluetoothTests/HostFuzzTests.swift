@@ -131,7 +131,8 @@ struct HostFuzzTests {
         #expect(peerRec.next(code: IRQ.centralConnect, timeout: 4) != nil)
         #expect(try Self.read(ble, rec, handle, valueHandle) == .success(value))
 
-        var g = SeededGenerator(state: 0xB1E)
+        let seed: UInt64 = 0xB1E
+        var g = SeededGenerator(state: seed)
         func bytes(_ n: Int) -> [UInt8] { (0..<n).map { _ in UInt8.random(in: 0...255, using: &g) } }
         func le(_ v: UInt16) -> [UInt8] { [UInt8(v & 0xFF), UInt8(v >> 8)] }
         /// Any handle but the live link's (the fuzz must not end it: the checks after it need it).
@@ -209,31 +210,31 @@ struct HostFuzzTests {
         for _ in 0..<2_000 {
             injector.inject(HCIPacket([.sco, .iso, .command][Int.random(in: 0...2, using: &g)], bytes(10)))
         }
-        #expect(madeUp.count > 500)
+        #expect(madeUp.count > 500, "seed 0x\(String(seed, radix: 16))")
 
         // The host told one consistent story: every disconnect follows a connect of the same
         // handle and role, no handle connects twice, and the live link never ended.
         // (A scan starting and ending first: every injected packet has been handled by then.)
         try ble.gapScan(50, 30_000, 30_000)
-        #expect(rec.next(code: IRQ.scanDone, timeout: 10) != nil)
-        #expect(Self.connectionStoryProblems(rec.all).prefix(5) == [])
-        #expect(Self.connectedHandles(rec.all).contains(handle))
-        #expect(!rec.all.contains { $0.code == IRQ.peripheralDisconnect && $0.connHandle == handle })
+        #expect(rec.next(code: IRQ.scanDone, timeout: 10) != nil, "seed 0x\(String(seed, radix: 16))")
+        #expect(Self.connectionStoryProblems(rec.all).prefix(5) == [], "seed 0x\(String(seed, radix: 16))")
+        #expect(Self.connectedHandles(rec.all).contains(handle), "seed 0x\(String(seed, radix: 16))")
+        #expect(!rec.all.contains { $0.code == IRQ.peripheralDisconnect && $0.connHandle == handle }, "seed 0x\(String(seed, radix: 16))")
         // The peer saw nothing of it but the host's answers: its link was never dropped.
-        #expect(peerRec.names(codes: [1, 2, 7, 8]) == ["_IRQ_CENTRAL_CONNECT"])
+        #expect(peerRec.names(codes: [1, 2, 7, 8]) == ["_IRQ_CENTRAL_CONNECT"], "seed 0x\(String(seed, radix: 16))")
 
         // The controller ends every connection it made up: one disconnect each, in the story.
         let leftOver = Self.connectedHandles(rec.all).subtracting([handle])
         for h in leftOver.sorted() { injector.inject(HCIPacket(.event, [0x05, 0x04, 0x00] + le(h) + [0x13])) }
-        #expect(rec.waitUntil(timeout: 5) { Self.connectedHandles($0) == [handle] })
+        #expect(rec.waitUntil(timeout: 5) { Self.connectedHandles($0) == [handle] }, "seed 0x\(String(seed, radix: 16))")
 
         // The live link still serves its attribute, with the right value.
-        #expect(try Self.read(ble, rec, handle, valueHandle) == .success(value))
+        #expect(try Self.read(ble, rec, handle, valueHandle) == .success(value), "seed 0x\(String(seed, radix: 16))")
 
         // The controller ends the live link (a known handle): one disconnect, twice told or not.
         injector.inject(HCIPacket(.event, [0x05, 0x04, 0x00] + le(handle) + [0x08]))
         injector.inject(HCIPacket(.event, [0x05, 0x04, 0x00] + le(handle) + [0x08]))
-        #expect(rec.next(timeout: 5) { $0.code == IRQ.peripheralDisconnect && $0.connHandle == handle } != nil)
+        #expect(rec.next(timeout: 5) { $0.code == IRQ.peripheralDisconnect && $0.connHandle == handle } != nil, "seed 0x\(String(seed, radix: 16))")
         #expect(throws: BLEError.notConnected) { try ble.gattcRead(handle, valueHandle) }
 
         // And the host connects and reads again (another peer: the controller still holds the old link).
@@ -243,9 +244,9 @@ struct HostFuzzTests {
         try peer2.gapAdvertise(20_000)
         try ble.gapConnect(pt2, pa2)
         let handle2 = try #require(rec.next(code: IRQ.peripheralConnect, timeout: 4)?.connHandle)
-        #expect(try Self.read(ble, rec, handle2, valueHandle2) == .success(value2))
-        #expect(Self.connectionStoryProblems(rec.all).prefix(5) == [])
-        #expect(rec.all.filter { $0.code == IRQ.peripheralDisconnect && $0.connHandle == handle }.count == 1)
+        #expect(try Self.read(ble, rec, handle2, valueHandle2) == .success(value2), "seed 0x\(String(seed, radix: 16))")
+        #expect(Self.connectionStoryProblems(rec.all).prefix(5) == [], "seed 0x\(String(seed, radix: 16))")
+        #expect(rec.all.filter { $0.code == IRQ.peripheralDisconnect && $0.connHandle == handle }.count == 1, "seed 0x\(String(seed, radix: 16))")
     }
 }
 
