@@ -128,7 +128,7 @@ struct HostACLOutboundTests {
         out.configure(maxLength: 27, totalBuffers: 3)
         out.addLink(0x40)
         let pdu = Array(repeating: UInt8(0xAB), count: 100)
-        #expect(out.send(handle: 0x40, pdu: pdu))
+        #expect(out.send(handle: 0x40, pdu: pdu) == .queued)
         // 100 bytes in 27-byte fragments = 4 fragments, only 3 buffers.
         #expect(sink.packets.count == 3)
         #expect(out.queuedFragments(0x40) == 1)
@@ -142,7 +142,7 @@ struct HostACLOutboundTests {
         // Reassembled, the payloads are the PDU.
         #expect(sink.packets.flatMap { $0.dropFirst(4) } == pdu)
         // Unknown links are refused; a disconnected link's buffers return.
-        #expect(!out.send(handle: 0x41, pdu: [1]))
+        #expect(out.send(handle: 0x41, pdu: [1]) == .unknownLink)
         #expect(out.freeBuffers == 1)
         out.removeLink(0x40)
         #expect(out.freeBuffers == 3)
@@ -169,6 +169,48 @@ struct HostACLOutboundTests {
         // An empty PDU still goes out as one fragment.
         out.send(handle: 1, pdu: [])
         #expect(out.anomalies == 0)
+    }
+
+    /// Bounded sends are refused past `maxQueuedPDUs` PDUs waiting on a link (unbounded ones never
+    /// are); `onRoom` comes once when the queue goes under the bound, only for a refused link.
+    @Test func boundedSendsAreRefusedWhenTheLinkIsFullAndTheRoomIsSignalled() {
+        let sink = Sink()
+        let out = ACLOutbound { sink.packets.append($0.bytes) }
+        final class Rooms: @unchecked Sendable { var handles: [UInt16] = [] }
+        let rooms = Rooms()
+        out.onRoom = { rooms.handles.append($0) }
+        out.configure(maxLength: 27, totalBuffers: 2)
+        out.maxQueuedPDUs = 4
+        out.addLink(1)
+        out.addLink(2)
+        // Two PDUs of 2 fragments go straight to the 2 buffers' worth... then 4 wait.
+        var results: [ACLOutbound.SendResult] = []
+        for _ in 0..<7 { results.append(out.send(handle: 1, pdu: [UInt8](repeating: 1, count: 40), bounded: true)) }
+        #expect(results == [.queued, .queued, .queued, .queued, .queued, .full, .full])
+        #expect(out.queuedPDUs(1) == 4)
+        // Control traffic is never refused; the other link is not affected.
+        #expect(out.send(handle: 1, pdu: [9], bounded: false) == .queued)
+        #expect(out.send(handle: 2, pdu: [2], bounded: true) == .queued)
+        #expect(rooms.handles.isEmpty)
+        // Buffers come back one at a time: room is signalled once, as soon as fewer than 4 PDUs
+        // (control ones included) wait on link 1.
+        var waitingWhenSignalled: [Int] = []
+        for _ in 0..<20 where rooms.handles.isEmpty {
+            out.completed(handle: 1, count: 1)
+            out.completed(handle: 2, count: 1)
+            out.pump()
+            if !rooms.handles.isEmpty { waitingWhenSignalled.append(out.queuedPDUs(1)) }
+        }
+        #expect(rooms.handles == [1])
+        #expect(waitingWhenSignalled == [3])
+        #expect(out.send(handle: 1, pdu: [3], bounded: true) == .queued)
+        for _ in 0..<20 {
+            out.completed(handle: 1, count: 1)
+            out.completed(handle: 2, count: 1)
+            out.pump()
+        }
+        #expect(rooms.handles == [1])
+        #expect(out.queuedPDUs(1) == 0)
     }
 }
 

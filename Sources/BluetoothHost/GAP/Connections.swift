@@ -49,6 +49,8 @@ extension HostStack {
         guard let c = connections.removeValue(forKey: e.handle) else { return }
         acl.removeLink(e.handle)
         reassembler.removeLink(e.handle)
+        attStalled.remove(e.handle)
+        indicationsStalled.remove(e.handle)
         let link = links.removeValue(forKey: e.handle)
         log.info("disconnected 0x\(String(e.handle, radix: 16)): \(e.reason)")
         if silentHandles.remove(e.handle) != nil { return }

@@ -108,8 +108,22 @@ extension HostStack {
 
     func mtu(_ conn: UInt16) -> Int { links[conn]?.mtu ?? 23 }
 
+    /// Sends a reply, request, confirmation or indication: never refused (the protocol allows one
+    /// of each in flight); on a link that is gone there is no one to send it to.
     func sendATT(_ conn: UInt16, _ pdu: ATTPDU) {
         sendL2CAP(handle: conn, cid: FixedChannel.att, payload: pdu.encode())
+    }
+
+    /// Offers a notification or a command: throws `.noMemory` when the link's queue is full (and
+    /// owes the app an `l2capSendReady` on CID 4), `.notConnected` when the link is gone.
+    func offerATT(_ conn: UInt16, _ pdu: ATTPDU) throws {
+        switch offerL2CAP(handle: conn, cid: FixedChannel.att, payload: pdu.encode()) {
+        case .queued: return
+        case .full:
+            attStalled.insert(conn)
+            throw BLEError.noMemory
+        case .unknownLink: throw BLEError.notConnected
+        }
     }
 
     /// Handle 0 and a start above the end are Invalid Handle (3.4.3.1 and friends).

@@ -17,7 +17,10 @@ extension HostStack {
             links[conn]?.cccd = [:]
             if let scCCCD, let keep { links[conn]?.cccd[scCCCD] = keep }
             if let bits = keep, bits & 0x0002 != 0 {
-                queueIndication(conn, db.serviceChangedHandle, [0x01, 0x00, 0xFF, 0xFF])
+                // A full indication queue is the app's doing; Service Changed waits its turn (the
+                // spec bounds nothing here), so it goes in regardless.
+                links[conn]?.pendingIndications.append((db.serviceChangedHandle, [0x01, 0x00, 0xFF, 0xFF]))
+                sendNextIndication(conn)
             }
         }
         return db.handlesPerService
@@ -49,14 +52,22 @@ extension HostStack {
             attr.capacity = max(attr.capacity, data.count)
         }
         guard sendUpdate, let cccd = a.cccdHandle else { return }
+        // Every subscribed peer is tried; if one has no room, the others still get the update and
+        // the call then throws `.noMemory` (the value is stored either way).
+        var full = false
         for conn in links.keys.sorted() {
             let bits = links[conn]?.cccd[cccd] ?? 0
-            if bits & 0x0001 != 0 {
-                sendATT(conn, .handleValueNotification(handle: handle, value: Array(data.prefix(mtu(conn) - 3))))
-            } else if bits & 0x0002 != 0 {
-                queueIndication(conn, handle, data)
+            do {
+                if bits & 0x0001 != 0 {
+                    try offerATT(conn, .handleValueNotification(handle: handle, value: Array(data.prefix(mtu(conn) - 3))))
+                } else if bits & 0x0002 != 0 {
+                    try queueIndication(conn, handle, data)
+                }
+            } catch BLEError.noMemory {
+                full = true
             }
         }
+        if full { throw BLEError.noMemory }
     }
 
     package func gattsNotify(_ conn: UInt16, _ handle: UInt16, _ data: [UInt8]?) throws {
@@ -64,14 +75,14 @@ extension HostStack {
         guard links[conn] != nil else { throw BLEError.notConnected }
         guard let a = database.attribute(handle) else { throw BLEError.invalidArgument("no attribute at handle \(handle)") }
         let value = data ?? a.value
-        sendATT(conn, .handleValueNotification(handle: handle, value: Array(value.prefix(mtu(conn) - 3))))
+        try offerATT(conn, .handleValueNotification(handle: handle, value: Array(value.prefix(mtu(conn) - 3))))
     }
 
     package func gattsIndicate(_ conn: UInt16, _ handle: UInt16, _ data: [UInt8]?) throws {
         guard power == .on else { throw BLEError.notActive }
         guard links[conn] != nil else { throw BLEError.notConnected }
         guard let a = database.attribute(handle) else { throw BLEError.invalidArgument("no attribute at handle \(handle)") }
-        queueIndication(conn, handle, data ?? a.value)
+        try queueIndication(conn, handle, data ?? a.value)
     }
 
     package func gattsSetBuffer(_ handle: UInt16, _ len: Int, append: Bool) throws {
@@ -89,14 +100,20 @@ extension HostStack {
 
     // MARK: Indications: one in flight per connection, 30 s each (Vol 3 Part F 3.3.3)
 
-    func queueIndication(_ conn: UInt16, _ handle: UInt16, _ value: [UInt8]) {
-        guard links[conn] != nil else { return }
+    /// Queues an indication; throws `.noMemory` when `maxQueuedPDUs` wait already (the app is told
+    /// by `l2capSendReady` on CID 4 when one is confirmed).
+    func queueIndication(_ conn: UInt16, _ handle: UInt16, _ value: [UInt8]) throws {
+        guard let link = links[conn] else { return }
+        guard link.pendingIndications.count < config.maxQueuedPDUs else {
+            indicationsStalled.insert(conn)
+            throw BLEError.noMemory
+        }
         let payload = Array(value.prefix(mtu(conn) - 3))
         links[conn]?.pendingIndications.append((handle, payload))
         sendNextIndication(conn)
     }
 
-    private func sendNextIndication(_ conn: UInt16) {
+    func sendNextIndication(_ conn: UInt16) {
         guard var link = links[conn], link.indicationInFlight == nil, !link.pendingIndications.isEmpty else { return }
         let next = link.pendingIndications.removeFirst()
         link.indicationInFlight = next.valueHandle
@@ -115,6 +132,9 @@ extension HostStack {
         links[conn] = link
         emit(.gattsIndicateDone(connHandle: conn, valueHandle: h, status: 0))
         sendNextIndication(conn)
+        if indicationsStalled.remove(conn) != nil {
+            emit(.l2capSendReady(connHandle: conn, cid: FixedChannel.att, status: 0))
+        }
     }
 
     private func indicationTimedOut(_ conn: UInt16) {

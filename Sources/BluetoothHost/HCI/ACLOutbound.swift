@@ -7,9 +7,23 @@ import BluetoothCore
 final class ACLOutbound {
     private struct Link {
         var fragments: [[UInt8]] = []
+        /// Parallel to `fragments`: whether the fragment is the last of its PDU.
+        var ends: [Bool] = []
         var head = 0
         var inFlight = 0
+        /// PDUs with a fragment still waiting for a controller buffer.
+        var queuedPDUs = 0
+        /// A bounded send was refused: `onRoom` is owed when the queue goes under the bound.
+        var stalled = false
         var pending: Int { fragments.count - head }
+    }
+
+    /// What `send` did with a PDU.
+    enum SendResult: Equatable {
+        case queued
+        /// The link's queue holds `maxQueuedPDUs` already (a bounded send only).
+        case full
+        case unknownLink
     }
 
     private(set) var maxLength: Int
@@ -19,6 +33,12 @@ final class ACLOutbound {
     private var order: [UInt16] = []
     private var cursor = 0
     private let transmit: (HCIPacket) -> Void
+    /// The most PDUs a link may have waiting when a send is bounded (notifications, writes without
+    /// response: what an application can produce faster than the air takes it). Replies,
+    /// requests and signalling are never refused: the protocols bound them.
+    var maxQueuedPDUs = 64
+    /// Called with a link's handle when a refused (`.full`) link has room again.
+    var onRoom: ((UInt16) -> Void)?
     /// Packets the host refused to send because the link was unknown, and NOCP counts that did
     /// not match anything in flight (both indicate a confused controller or peer).
     private(set) var anomalies = 0
@@ -70,12 +90,18 @@ final class ACLOutbound {
     /// Fragments still waiting for a controller buffer on `handle`.
     func queuedFragments(_ handle: UInt16) -> Int { links[handle]?.pending ?? 0 }
 
-    /// Queues one L2CAP PDU (basic header included). Returns false if the link is unknown.
+    /// Queues one L2CAP PDU (basic header included). A bounded send is refused with `.full` while
+    /// the link has `maxQueuedPDUs` waiting; `onRoom` follows when there is room again.
     @discardableResult
-    func send(handle: UInt16, pdu: [UInt8]) -> Bool {
-        guard links[handle] != nil else {
+    func send(handle: UInt16, pdu: [UInt8], bounded: Bool = false) -> SendResult {
+        // Mutated in place through the index, so the link's arrays are never copied.
+        guard let i = links.index(forKey: handle) else {
             anomalies += 1
-            return false
+            return .unknownLink
+        }
+        if bounded && links.values[i].queuedPDUs >= maxQueuedPDUs {
+            links.values[i].stalled = true
+            return .full
         }
         var offset = 0
         var first = true
@@ -83,13 +109,18 @@ final class ACLOutbound {
             let n = min(maxLength, pdu.count - offset)
             let packet = ACLHeader.packet(handle: handle, boundary: first ? .firstNonFlushable : .continuing,
                                           payload: pdu[offset..<offset + n])
-            links[handle]?.fragments.append(packet)
             offset += n
+            links.values[i].fragments.append(packet)
+            links.values[i].ends.append(offset >= pdu.count)
             first = false
         } while offset < pdu.count
+        links.values[i].queuedPDUs += 1
         pump()
-        return true
+        return .queued
     }
+
+    /// PDUs waiting on `handle` (for tests and diagnostics).
+    func queuedPDUs(_ handle: UInt16) -> Int { links[handle]?.queuedPDUs ?? 0 }
 
     /// Number Of Completed Packets for one handle.
     func completed(handle: UInt16, count: Int) {
@@ -107,26 +138,37 @@ final class ACLOutbound {
     /// Sends fragments while the controller has buffers, one link after another.
     func pump() {
         var idleRounds = 0
+        var roomed: [UInt16] = []
         while freeBuffers > 0, !order.isEmpty, idleRounds < order.count {
             if cursor >= order.count { cursor = 0 }
             let handle = order[cursor]
             cursor += 1
-            guard var link = links[handle], link.pending > 0 else {
+            guard let i = links.index(forKey: handle), links.values[i].pending > 0 else {
                 idleRounds += 1
                 continue
             }
             idleRounds = 0
-            let packet = link.fragments[link.head]
-            link.head += 1
-            link.inFlight += 1
-            if link.head == link.fragments.count {
-                link.fragments.removeAll(keepingCapacity: true)
-                link.head = 0
+            let head = links.values[i].head
+            let packet = links.values[i].fragments[head]
+            if links.values[i].ends[head] {
+                links.values[i].queuedPDUs -= 1
+                if links.values[i].stalled && links.values[i].queuedPDUs < maxQueuedPDUs {
+                    links.values[i].stalled = false
+                    roomed.append(handle)
+                }
             }
-            links[handle] = link
+            links.values[i].inFlight += 1
+            if head + 1 == links.values[i].fragments.count {
+                links.values[i].fragments.removeAll(keepingCapacity: true)
+                links.values[i].ends.removeAll(keepingCapacity: true)
+                links.values[i].head = 0
+            } else {
+                links.values[i].head = head + 1
+            }
             freeBuffers -= 1
             fragmentsSent += 1
             transmit(HCIPacket(.acl, packet))
         }
+        for h in roomed { onRoom?(h) }
     }
 }

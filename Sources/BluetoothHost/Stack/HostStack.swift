@@ -62,6 +62,10 @@ package final class HostStack: @unchecked Sendable {
     // ATT/GATT
     var database = GATTDatabase.standard
     var links: [UInt16: ATTLink] = [:]
+    /// Links where an ATT send was refused for want of room (`.noMemory`): told when room returns.
+    var attStalled: Set<UInt16> = []
+    /// Links where `gattsIndicate` was refused (`.noMemory`): told when an indication is confirmed.
+    var indicationsStalled: Set<UInt16> = []
     /// The value a remote write just stored, until its gattsWrite event is raised.
     var pendingWriteEvent: UInt16?
 
@@ -263,6 +267,10 @@ package final class HostStack: @unchecked Sendable {
         }
         commands.onTimeout = { [weak self] error in self?.log.error("\(error)") }
         acl = ACLOutbound { [weak self] packet in self?.transmit(packet) }
+        acl.maxQueuedPDUs = config.maxQueuedPDUs
+        acl.onRoom = { [weak self] handle in self?.aclRoom(handle) }
+        attStalled.removeAll()
+        indicationsStalled.removeAll()
         reassembler.reset()
         controller = ControllerInfo()
         database = .standard
@@ -483,15 +491,35 @@ package final class HostStack: @unchecked Sendable {
 
     // MARK: L2CAP out
 
-    /// Sends one L2CAP basic-mode PDU on a fixed channel (Core Vol 3 Part A 3.1).
+    /// Sends one L2CAP basic-mode PDU on a fixed channel (Core Vol 3 Part A 3.1): replies,
+    /// requests and signalling, which their protocols bound and which are never refused. False
+    /// when the link is gone.
     @discardableResult
     func sendL2CAP(handle: UInt16, cid: UInt16, payload: [UInt8]) -> Bool {
-        guard power == .on, connections[handle] != nil else { return false }
+        l2capPDU(handle: handle, cid: cid, payload: payload, bounded: false) == .queued
+    }
+
+    /// Offers a PDU an application produces at its own pace (a notification, a write without
+    /// response): refused with `.full` while the link's queue holds `maxQueuedPDUs`
+    /// (`HostConfiguration.maxQueuedPDUs`); `aclRoom` follows when there is room again.
+    func offerL2CAP(handle: UInt16, cid: UInt16, payload: [UInt8]) -> ACLOutbound.SendResult {
+        l2capPDU(handle: handle, cid: cid, payload: payload, bounded: true)
+    }
+
+    private func l2capPDU(handle: UInt16, cid: UInt16, payload: [UInt8], bounded: Bool) -> ACLOutbound.SendResult {
+        guard power == .on, connections[handle] != nil else { return .unknownLink }
         var w = ByteWriter(capacity: payload.count + 4)
         w.u16(UInt16(truncatingIfNeeded: payload.count))
         w.u16(cid)
         w.append(payload)
-        return acl.send(handle: handle, pdu: w.bytes)
+        return acl.send(handle: handle, pdu: w.bytes, bounded: bounded)
+    }
+
+    /// A link whose queue refused a PDU has room again: the channels that were refused are told
+    /// (for ATT, `l2capSendReady` on CID 4; L2CAP channels will share this).
+    func aclRoom(_ handle: UInt16) {
+        guard connections[handle] != nil, attStalled.remove(handle) != nil else { return }
+        emit(.l2capSendReady(connHandle: handle, cid: FixedChannel.att, status: 0))
     }
 }
 
