@@ -201,9 +201,20 @@ func gattThroughput(notify: Bool, mtu: Int, payload: Int, count: Int, aclLength:
     ])
     let h = handles[0][0]
     try pair.server.gattsSetBuffer(h, payload)
+    // A sender that outruns the link gets .noMemory and waits for l2capSendReady on the ATT
+    // channel (CID 4) before going on, as an application does.
+    let room = DispatchSemaphore(value: 0)
+    var stalls = 0
+    let onRoom: @Sendable (BLE.Event) -> Void = { e in
+        if case .l2capSendReady(_, 0x0004, _) = e { room.signal() }
+    }
     if notify {
         pair.client.irq { e in
             if case .gattcNotify = e { received.add() }
+            return nil
+        }
+        pair.server.irq { e in
+            onRoom(e)
             return nil
         }
     } else {
@@ -211,22 +222,33 @@ func gattThroughput(notify: Bool, mtu: Int, payload: Int, count: Int, aclLength:
             if case .gattsWrite = e { received.add() }
             return nil
         }
+        pair.client.irq { e in
+            onRoom(e)
+            return nil
+        }
     }
     let data = [UInt8](repeating: 0x5A, count: payload)
     let t0 = Date(), cpu0 = cpuSeconds()
-    for _ in 0..<count {
-        if notify {
-            try pair.server.gattsNotify(pair.sconn, h, data)
-        } else {
-            try pair.client.gattcWrite(pair.cconn, h, data, .noResponse)
+    var sent = 0
+    while sent < count {
+        do {
+            if notify {
+                try pair.server.gattsNotify(pair.sconn, h, data)
+            } else {
+                try pair.client.gattcWrite(pair.cconn, h, data, .noResponse)
+            }
+            sent += 1
+        } catch BLEError.noMemory {
+            stalls += 1
+            guard room.wait(timeout: .now() + 5) == .success else { throw BenchError.failed("no room after .noMemory") }
         }
     }
     let ok = received.wait(atLeast: count, timeout: 60)
     let wall = Date().timeIntervalSince(t0), cpu = cpuSeconds() - cpu0
     let rate = Double(received.count) / wall
-    print(String(format: "%@ mtu=%d payload=%d acl=%d: %.0f msgs/s, %.0f kB/s (%d/%d in %.2f s, %.1f µs CPU each)%@",
+    print(String(format: "%@ mtu=%d payload=%d acl=%d: %.0f msgs/s, %.0f kB/s (%d/%d in %.2f s, %.1f µs CPU each, %d waits for room)%@",
                  notify ? "notify" : "write-without-response", mtu, payload, Int(aclLength), rate, rate * Double(payload) / 1000,
-                 received.count, count, wall, cpu / Double(max(received.count, 1)) * 1e6, ok ? "" : " INCOMPLETE"))
+                 received.count, count, wall, cpu / Double(max(received.count, 1)) * 1e6, stalls, ok ? "" : " INCOMPLETE"))
     _ = try? pair.client.active(false)
     _ = try? pair.server.active(false)
     return rate

@@ -192,8 +192,8 @@ struct HostACLOutboundTests {
         #expect(out.send(handle: 1, pdu: [9], bounded: false) == .queued)
         #expect(out.send(handle: 2, pdu: [2], bounded: true) == .queued)
         #expect(rooms.handles.isEmpty)
-        // Buffers come back one at a time: room is signalled once, as soon as fewer than 4 PDUs
-        // (control ones included) wait on link 1.
+        // Buffers come back one at a time: room is signalled once, when half the bound (2 PDUs,
+        // control ones included) or fewer wait on link 1.
         var waitingWhenSignalled: [Int] = []
         for _ in 0..<20 where rooms.handles.isEmpty {
             out.completed(handle: 1, count: 1)
@@ -202,7 +202,7 @@ struct HostACLOutboundTests {
             if !rooms.handles.isEmpty { waitingWhenSignalled.append(out.queuedPDUs(1)) }
         }
         #expect(rooms.handles == [1])
-        #expect(waitingWhenSignalled == [3])
+        #expect(waitingWhenSignalled == [2])
         #expect(out.send(handle: 1, pdu: [3], bounded: true) == .queued)
         for _ in 0..<20 {
             out.completed(handle: 1, count: 1)

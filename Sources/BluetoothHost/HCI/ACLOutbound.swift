@@ -37,7 +37,7 @@ final class ACLOutbound {
     /// response: what an application can produce faster than the air takes it). Replies,
     /// requests and signalling are never refused: the protocols bound them.
     var maxQueuedPDUs = 64
-    /// Called with a link's handle when a refused (`.full`) link has room again.
+    /// Called with a link's handle when a refused (`.full`) link has drained to half its bound.
     var onRoom: ((UInt16) -> Void)?
     /// Packets the host refused to send because the link was unknown, and NOCP counts that did
     /// not match anything in flight (both indicate a confused controller or peer).
@@ -152,7 +152,9 @@ final class ACLOutbound {
             let packet = links.values[i].fragments[head]
             if links.values[i].ends[head] {
                 links.values[i].queuedPDUs -= 1
-                if links.values[i].stalled && links.values[i].queuedPDUs < maxQueuedPDUs {
+                // Room is signalled once half the queue has drained, so a sender that outruns the
+                // link wakes once per half queue, not once per PDU.
+                if links.values[i].stalled && links.values[i].queuedPDUs <= maxQueuedPDUs / 2 {
                     links.values[i].stalled = false
                     roomed.append(handle)
                 }

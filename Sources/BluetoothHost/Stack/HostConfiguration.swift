@@ -16,7 +16,7 @@ public struct HostConfiguration: Sendable {
     /// PDUs an application may have waiting per link for controller buffers: past it,
     /// `gattsNotify`, `gattsIndicate` and `gattcWrite(.noResponse)` throw `.noMemory` (as NimBLE
     /// does when its buffers run out), and `l2capSendReady` with CID 4 (the ATT channel) says when
-    /// there is room again. Bounds the memory a fast sender can take (about this many MTU-sized
+    /// the queue has drained to half. Bounds the memory a fast sender can take (about this many MTU-sized
     /// PDUs per link). Read at `active(true)`.
     public var maxQueuedPDUs = 64
     /// GATT client procedures a connection may have queued (the running one included); past it,
