@@ -171,8 +171,9 @@ struct HostACLOutboundTests {
         #expect(out.anomalies == 0)
     }
 
-    /// Bounded sends are refused past `maxQueuedPDUs` PDUs waiting on a link (unbounded ones never
-    /// are); `onRoom` comes once when the queue goes under the bound, only for a refused link.
+    /// Bounded sends are refused when they would take a link past `maxQueuedBytes` waiting
+    /// (unbounded ones never are); `onRoom` comes once when the queue has drained to half, only
+    /// for a refused link.
     @Test func boundedSendsAreRefusedWhenTheLinkIsFullAndTheRoomIsSignalled() {
         let sink = Sink()
         let out = ACLOutbound { sink.packets.append($0.bytes) }
@@ -180,36 +181,38 @@ struct HostACLOutboundTests {
         let rooms = Rooms()
         out.onRoom = { rooms.handles.append($0) }
         out.configure(maxLength: 27, totalBuffers: 2)
-        out.maxQueuedPDUs = 4
+        out.maxQueuedBytes = 160
         out.addLink(1)
         out.addLink(2)
-        // Two PDUs of 2 fragments go straight to the 2 buffers' worth... then 4 wait.
+        // The first 40-byte PDU goes straight to the 2 buffers; then 4 wait (160 bytes).
         var results: [ACLOutbound.SendResult] = []
         for _ in 0..<7 { results.append(out.send(handle: 1, pdu: [UInt8](repeating: 1, count: 40), bounded: true)) }
         #expect(results == [.queued, .queued, .queued, .queued, .queued, .full, .full])
-        #expect(out.queuedPDUs(1) == 4)
+        #expect(out.queuedPDUs(1) == 4 && out.queuedBytes(1) == 160)
         // Control traffic is never refused; the other link is not affected.
         #expect(out.send(handle: 1, pdu: [9], bounded: false) == .queued)
         #expect(out.send(handle: 2, pdu: [2], bounded: true) == .queued)
+        // A PDU larger than the bound is refused while anything waits (and goes on an empty queue).
+        #expect(out.send(handle: 2, pdu: [UInt8](repeating: 2, count: 300), bounded: true) == .full)
         #expect(rooms.handles.isEmpty)
-        // Buffers come back one at a time: room is signalled once, when half the bound (2 PDUs,
-        // control ones included) or fewer wait on link 1.
+        // Buffers come back one at a time: each refused link is told once, when half the bound
+        // (80 bytes, control PDUs included) or less waits on it.
         var waitingWhenSignalled: [Int] = []
-        for _ in 0..<20 where rooms.handles.isEmpty {
+        for _ in 0..<20 where !rooms.handles.contains(1) {
             out.completed(handle: 1, count: 1)
             out.completed(handle: 2, count: 1)
             out.pump()
-            if !rooms.handles.isEmpty { waitingWhenSignalled.append(out.queuedPDUs(1)) }
+            if rooms.handles.contains(1) { waitingWhenSignalled.append(out.queuedBytes(1)) }
         }
-        #expect(rooms.handles == [1])
-        #expect(waitingWhenSignalled == [2])
+        #expect(waitingWhenSignalled == [41])
         #expect(out.send(handle: 1, pdu: [3], bounded: true) == .queued)
         for _ in 0..<20 {
             out.completed(handle: 1, count: 1)
             out.completed(handle: 2, count: 1)
             out.pump()
         }
-        #expect(rooms.handles == [1])
+        #expect(rooms.handles.sorted() == [1, 2])
+        #expect(out.send(handle: 2, pdu: [UInt8](repeating: 2, count: 300), bounded: true) == .queued)
         #expect(out.queuedPDUs(1) == 0)
     }
 }

@@ -100,11 +100,11 @@ extension HostStack {
 
     // MARK: Indications: one in flight per connection, 30 s each (Vol 3 Part F 3.3.3)
 
-    /// Queues an indication; throws `.noMemory` when `maxQueuedPDUs` wait already (the app is told
+    /// Queues an indication; throws `.noMemory` when `maxQueuedIndications` wait already (the app is told
     /// by `l2capSendReady` on CID 4 when one is confirmed).
     func queueIndication(_ conn: UInt16, _ handle: UInt16, _ value: [UInt8]) throws {
         guard let link = links[conn] else { return }
-        guard link.pendingIndications.count < config.maxQueuedPDUs else {
+        guard link.pendingIndications.count < config.maxQueuedIndications else {
             indicationsStalled.insert(conn)
             throw BLEError.noMemory
         }

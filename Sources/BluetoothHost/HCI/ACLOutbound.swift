@@ -7,12 +7,13 @@ import BluetoothCore
 final class ACLOutbound {
     private struct Link {
         var fragments: [[UInt8]] = []
-        /// Parallel to `fragments`: whether the fragment is the last of its PDU.
-        var ends: [Bool] = []
         var head = 0
         var inFlight = 0
-        /// PDUs with a fragment still waiting for a controller buffer.
+        /// PDUs with a fragment still waiting for a controller buffer, and their bytes.
         var queuedPDUs = 0
+        var queuedBytes = 0
+        /// Parallel to `fragments`: for the last fragment of a PDU, the PDU's length; -1 for others.
+        var pduLengths: [Int] = []
         /// A bounded send was refused: `onRoom` is owed when the queue goes under the bound.
         var stalled = false
         var pending: Int { fragments.count - head }
@@ -21,7 +22,7 @@ final class ACLOutbound {
     /// What `send` did with a PDU.
     enum SendResult: Equatable {
         case queued
-        /// The link's queue holds `maxQueuedPDUs` already (a bounded send only).
+        /// The link's queue holds `maxQueuedBytes` already (a bounded send only).
         case full
         case unknownLink
     }
@@ -33,10 +34,10 @@ final class ACLOutbound {
     private var order: [UInt16] = []
     private var cursor = 0
     private let transmit: (HCIPacket) -> Void
-    /// The most PDUs a link may have waiting when a send is bounded (notifications, writes without
-    /// response: what an application can produce faster than the air takes it). Replies,
+    /// The most L2CAP bytes a link may have waiting when a send is bounded (notifications, writes
+    /// without response: what an application can produce faster than the air takes it). Replies,
     /// requests and signalling are never refused: the protocols bound them.
-    var maxQueuedPDUs = 64
+    var maxQueuedBytes = 65_536
     /// Called with a link's handle when a refused (`.full`) link has drained to half its bound.
     var onRoom: ((UInt16) -> Void)?
     /// Packets the host refused to send because the link was unknown, and NOCP counts that did
@@ -90,8 +91,9 @@ final class ACLOutbound {
     /// Fragments still waiting for a controller buffer on `handle`.
     func queuedFragments(_ handle: UInt16) -> Int { links[handle]?.pending ?? 0 }
 
-    /// Queues one L2CAP PDU (basic header included). A bounded send is refused with `.full` while
-    /// the link has `maxQueuedPDUs` waiting; `onRoom` follows when there is room again.
+    /// Queues one L2CAP PDU (basic header included). A bounded send is refused with `.full` when
+    /// it would take the link's waiting bytes past `maxQueuedBytes` (one PDU always fits an empty
+    /// queue); `onRoom` follows when the queue has drained to half.
     @discardableResult
     func send(handle: UInt16, pdu: [UInt8], bounded: Bool = false) -> SendResult {
         // Mutated in place through the index, so the link's arrays are never copied.
@@ -99,7 +101,7 @@ final class ACLOutbound {
             anomalies += 1
             return .unknownLink
         }
-        if bounded && links.values[i].queuedPDUs >= maxQueuedPDUs {
+        if bounded && links.values[i].queuedBytes > 0 && links.values[i].queuedBytes + pdu.count > maxQueuedBytes {
             links.values[i].stalled = true
             return .full
         }
@@ -111,16 +113,18 @@ final class ACLOutbound {
                                           payload: pdu[offset..<offset + n])
             offset += n
             links.values[i].fragments.append(packet)
-            links.values[i].ends.append(offset >= pdu.count)
+            links.values[i].pduLengths.append(offset >= pdu.count ? pdu.count : -1)
             first = false
         } while offset < pdu.count
         links.values[i].queuedPDUs += 1
+        links.values[i].queuedBytes += pdu.count
         pump()
         return .queued
     }
 
-    /// PDUs waiting on `handle` (for tests and diagnostics).
+    /// PDUs and bytes waiting on `handle` (for tests and diagnostics).
     func queuedPDUs(_ handle: UInt16) -> Int { links[handle]?.queuedPDUs ?? 0 }
+    func queuedBytes(_ handle: UInt16) -> Int { links[handle]?.queuedBytes ?? 0 }
 
     /// Number Of Completed Packets for one handle.
     func completed(handle: UInt16, count: Int) {
@@ -150,11 +154,13 @@ final class ACLOutbound {
             idleRounds = 0
             let head = links.values[i].head
             let packet = links.values[i].fragments[head]
-            if links.values[i].ends[head] {
+            let ended = links.values[i].pduLengths[head]
+            if ended >= 0 {
                 links.values[i].queuedPDUs -= 1
+                links.values[i].queuedBytes -= ended
                 // Room is signalled once half the queue has drained, so a sender that outruns the
                 // link wakes once per half queue, not once per PDU.
-                if links.values[i].stalled && links.values[i].queuedPDUs <= maxQueuedPDUs / 2 {
+                if links.values[i].stalled && links.values[i].queuedBytes <= maxQueuedBytes / 2 {
                     links.values[i].stalled = false
                     roomed.append(handle)
                 }
@@ -162,7 +168,7 @@ final class ACLOutbound {
             links.values[i].inFlight += 1
             if head + 1 == links.values[i].fragments.count {
                 links.values[i].fragments.removeAll(keepingCapacity: true)
-                links.values[i].ends.removeAll(keepingCapacity: true)
+                links.values[i].pduLengths.removeAll(keepingCapacity: true)
                 links.values[i].head = 0
             } else {
                 links.values[i].head = head + 1

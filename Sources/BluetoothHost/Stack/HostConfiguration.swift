@@ -13,12 +13,15 @@ public struct HostConfiguration: Sendable {
     public var leSecure = true
     /// Per-command timeout.
     public var commandTimeoutSeconds = 3.0
-    /// PDUs an application may have waiting per link for controller buffers: past it,
-    /// `gattsNotify`, `gattsIndicate` and `gattcWrite(.noResponse)` throw `.noMemory` (as NimBLE
-    /// does when its buffers run out), and `l2capSendReady` with CID 4 (the ATT channel) says when
-    /// the queue has drained to half. Bounds the memory a fast sender can take (about this many MTU-sized
-    /// PDUs per link). Read at `active(true)`.
-    public var maxQueuedPDUs = 64
+    /// L2CAP bytes an application may have waiting per link for controller buffers: past it,
+    /// `gattsNotify`, `gattsWrite` updates and `gattcWrite(.noResponse)` throw `.noMemory` (as
+    /// NimBLE does when its buffers run out), and `l2capSendReady` with CID 4 (the ATT channel)
+    /// says when the queue has drained to half.
+    /// Bounds the memory a fast sender can take per link. Read at `active(true)`.
+    public var maxQueuedBytes = 65_536
+    /// Indications waiting per link behind the one in flight: past it, `gattsIndicate` throws
+    /// `.noMemory` until one is confirmed (then `l2capSendReady` with CID 4).
+    public var maxQueuedIndications = 64
     /// GATT client procedures a connection may have queued (the running one included); past it,
     /// `gattc*` calls throw `.noMemory` (as NimBLE's procedure pool does) until one ends.
     public var maxClientProcedures = 64

@@ -267,7 +267,7 @@ package final class HostStack: @unchecked Sendable {
         }
         commands.onTimeout = { [weak self] error in self?.log.error("\(error)") }
         acl = ACLOutbound { [weak self] packet in self?.transmit(packet) }
-        acl.maxQueuedPDUs = config.maxQueuedPDUs
+        acl.maxQueuedBytes = config.maxQueuedBytes
         acl.onRoom = { [weak self] handle in self?.aclRoom(handle) }
         attStalled.removeAll()
         indicationsStalled.removeAll()
@@ -500,8 +500,8 @@ package final class HostStack: @unchecked Sendable {
     }
 
     /// Offers a PDU an application produces at its own pace (a notification, a write without
-    /// response): refused with `.full` while the link's queue holds `maxQueuedPDUs`
-    /// (`HostConfiguration.maxQueuedPDUs`); `aclRoom` follows when there is room again.
+    /// response): refused with `.full` when the link's queue holds `maxQueuedBytes`
+    /// (`HostConfiguration.maxQueuedBytes`); `aclRoom` follows when there is room again.
     func offerL2CAP(handle: UInt16, cid: UInt16, payload: [UInt8]) -> ACLOutbound.SendResult {
         l2capPDU(handle: handle, cid: cid, payload: payload, bounded: true)
     }
