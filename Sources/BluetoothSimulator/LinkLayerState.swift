@@ -187,6 +187,38 @@ final class Link {
     var pendingEncryption: PendingEncryption?
     /// A peripheral-initiated parameter request waiting for the central host's reply.
     var pendingParameterRequest: HCI.ConnectionParameters?
+    /// ACL data on the air, per sender, each packet holding one of the sender's buffers. The
+    /// receiver takes a packet only when it has a free receive buffer; until then the packet is
+    /// not acknowledged (NESN not advanced, Core Vol 6 Part B 4.5.9) and stays here, so the
+    /// sender's controller reports no Number Of Completed Packets for it.
+    var fromCentral = AirQueue()
+    var fromPeripheral = AirQueue()
+
+    struct AirQueue {
+        var packets: [HCIPacket] = []
+        var head = 0
+        var count: Int { packets.count - head }
+        mutating func append(_ p: HCIPacket) { packets.append(p) }
+        mutating func pop() -> HCIPacket? {
+            guard head < packets.count else { return nil }
+            let p = packets[head]
+            head += 1
+            if head == packets.count {
+                packets.removeAll(keepingCapacity: true)
+                head = 0
+            } else if head >= 256 && head * 2 >= packets.count {
+                packets.removeFirst(head)  // never empty under steady load: drop what was taken
+                head = 0
+            }
+            return p
+        }
+        mutating func clear() {
+            packets.removeAll()
+            head = 0
+        }
+    }
+
+    func airCount(from c: VirtualController) -> Int { central === c ? fromCentral.count : fromPeripheral.count }
 
     struct PendingEncryption {
         var ltk: [UInt8]

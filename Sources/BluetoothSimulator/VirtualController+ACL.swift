@@ -34,16 +34,45 @@ extension VirtualController {
             return violation("ACL for unknown handle 0x\(String(handle, radix: 16))")
         }
         aclBuffersInUse += 1
-        if completedPackets.isEmpty { core.noteCompletedPackets(self) }
-        completedPackets[handle, default: 0] &+= 1
 
         // To the peer's host: its handle, first fragments as 0b10 (first automatically flushable),
-        // continuations stay 0b01.
+        // continuations stay 0b01. It waits on the air until the peer has a receive buffer.
         var out = bytes
         let peerFlags = link.peerHandle(of: self) | (boundary == 0b01 ? 0b01 : 0b10) << 12
         out[0] = UInt8(truncatingIfNeeded: peerFlags)
         out[1] = UInt8(truncatingIfNeeded: peerFlags >> 8)
-        core.enqueue(HCIPacket(.acl, out), to: peer)
+        if link.central === self { link.fromCentral.append(HCIPacket(.acl, out)) } else { link.fromPeripheral.append(HCIPacket(.acl, out)) }
+        moveAir(link, to: peer)
+    }
+
+    /// Moves `link`'s packets toward `receiver` while it has free receive buffers (one per
+    /// packet its host has not taken yet). Each packet that crosses frees the sender's buffer,
+    /// reported by the next Number Of Completed Packets.
+    func moveAir(_ link: Link, to receiver: VirtualController) {
+        let sender = link.peer(of: receiver)
+        while receiver.toHostACL < receiver.receiveBuffers {
+            let popped = link.central === receiver ? link.fromPeripheral.pop() : link.fromCentral.pop()
+            guard let packet = popped else { return }
+            receiver.toHostACL += 1
+            if let sender {
+                let h = link.handle(of: sender)
+                if sender.completedPackets.isEmpty { core.noteCompletedPackets(sender) }
+                sender.completedPackets[h, default: 0] &+= 1
+            }
+            core.enqueue(packet, to: receiver)
+        }
+        if link.airCount(from: sender ?? receiver) > 0 { receiver.inboundBlocked = true }
+    }
+
+    /// Receive buffers freed (the host took ACL packets): links waiting on them move again.
+    func receiveBuffersFreed() {
+        guard inboundBlocked else { return }
+        inboundBlocked = false
+        for handle in links.keys.sorted() {
+            guard let link = links[handle], let peer = link.peer(of: self), link.airCount(from: peer) > 0 else { continue }
+            moveAir(link, to: self)
+            if toHostACL >= receiveBuffers { return }
+        }
     }
 
     /// Number Of Completed Packets for everything accepted since the last report; frees the buffers.

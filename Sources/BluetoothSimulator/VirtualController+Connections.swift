@@ -177,6 +177,9 @@ extension VirtualController {
         if let n = completedPackets.removeValue(forKey: h) {
             aclBuffersInUse = max(0, aclBuffersInUse - Int(n))
         }
+        // This side's packets still on the air are flushed with their buffers.
+        aclBuffersInUse = max(0, aclBuffersInUse - link.airCount(from: self))
+        if link.central === self { link.fromCentral.clear() } else { link.fromPeripheral.clear() }
     }
 
     // MARK: Connection parameters

@@ -106,6 +106,22 @@ public final class VirtualController: HCITransport, @unchecked Sendable {
     var links: [UInt16: Link] = [:]
     var lastHandle: UInt16 = 0
     var aclBuffersInUse = 0
+    /// What goes to the host, in order, held while the host's inbox is full (the wire's flow
+    /// control, as a UART's RTS line): events and ACL data.
+    var toHost: [HCIPacket] = []
+    var toHostHead = 0
+    /// ACL packets taken off the air and not yet taken by the host: each holds a receive buffer.
+    var toHostACL = 0
+    /// A link stopped moving for want of a receive buffer.
+    var inboundBlocked = false
+    /// Waiting for the host's `whenReady`.
+    var waitingForHost = false
+    /// Receive buffers for ACL data from the air (as many as the transmit buffers).
+    var receiveBuffers: Int { Int(configuration.totalNumACLDataPackets) }
+    /// Advertising reports are dropped (and counted) while this many packets wait for the host,
+    /// as a controller's report buffers overflow; other events always wait their turn.
+    static let maxWaitingReports = 1024
+    var droppedReports = 0
     /// Packets accepted per handle since the last Number Of Completed Packets.
     var completedPackets: [UInt16: UInt16] = [:]
     var violationCount = 0
@@ -130,6 +146,7 @@ public final class VirtualController: HCITransport, @unchecked Sendable {
             guard !powered else { throw TransportError.openFailed("\(name) (\(publicAddress)) is already open") }
             self.delegate = delegate
             powered = true
+            waitingForHost = false
             resetState(peerReason: .connectionTimeout)
             core.attach(self)
         }
@@ -192,8 +209,58 @@ public final class VirtualController: HCITransport, @unchecked Sendable {
     // MARK: Delivery
 
     func deliverToHost(_ packet: HCIPacket) {
-        guard powered, let d = delegate else { return }
-        d.transport(didReceive: packet)
+        guard powered, delegate != nil else {
+            if packet.type == .acl { toHostACL = max(0, toHostACL - 1) }
+            return
+        }
+        if packet.type == .event, toHost.count - toHostHead >= Self.maxWaitingReports,
+           packet.bytes.count >= 3, packet.bytes[0] == 0x3E, packet.bytes[2] == 0x02 || packet.bytes[2] == 0x0D {
+            droppedReports += 1
+            return
+        }
+        toHost.append(packet)
+        pumpToHost()
+    }
+
+    /// Hands waiting packets to the host as far as its inbox has room; when it has none, waits
+    /// for `whenReady` (the virtual wire's flow control).
+    func pumpToHost() {
+        guard let d = delegate, !waitingForHost else { return }
+        let flow = d as? HCIFlowControlledDelegate
+        var freed = false
+        while toHostHead < toHost.count {
+            var room = flow?.room ?? Int.max
+            if room == 0 {
+                waitingForHost = true
+                flow?.whenReady { [self] in
+                    radio.queue.async { [self] in
+                        core.perform {
+                            waitingForHost = false
+                            pumpToHost()
+                        }
+                    }
+                }
+                break
+            }
+            while room > 0, toHostHead < toHost.count {
+                let p = toHost[toHostHead]
+                toHostHead += 1
+                room -= 1
+                if p.type == .acl {
+                    toHostACL -= 1
+                    freed = true
+                }
+                d.transport(didReceive: p)
+            }
+        }
+        if toHostHead == toHost.count {
+            toHost.removeAll(keepingCapacity: true)
+            toHostHead = 0
+        } else if toHostHead >= 256 && toHostHead * 2 >= toHost.count {
+            toHost.removeFirst(toHostHead)  // never empty under steady load: drop what was taken
+            toHostHead = 0
+        }
+        if freed { receiveBuffersFreed() }
     }
 
     func violation(_ text: String) {
@@ -241,6 +308,10 @@ public final class VirtualController: HCITransport, @unchecked Sendable {
         for (_, link) in all { link.peer(of: self)?.linkLost(link, reason: peerReason) }
         lastHandle = 0
         aclBuffersInUse = 0
+        toHost.removeAll()
+        toHostHead = 0
+        toHostACL = 0
+        inboundBlocked = false
         completedPackets.removeAll()
         eventMask = Self.defaultEventMask
         leEventMask = Self.defaultLEEventMask

@@ -9,6 +9,19 @@ public protocol HCITransportDelegate: AnyObject, Sendable {
     func transport(didClose error: TransportError?)
 }
 
+/// A delegate whose inbox is bounded (the host's). A transport that can hold packets back (the
+/// virtual controller, as a UART controller does when the host deasserts RTS) delivers at most
+/// `room` packets and, when there is none, waits for `whenReady`. Transports that read a file
+/// descriptor need not: `transport(didReceive:)` itself blocks their reader thread while the inbox
+/// is full, so the socket buffer, the TCP window or the UART's flow control push back.
+public protocol HCIFlowControlledDelegate: HCITransportDelegate {
+    /// How many packets delivered now would be taken without waiting (only the one transport
+    /// delivering can use it up, so it stays true until that transport delivers).
+    var room: Int { get }
+    /// Runs `ready` once, on any thread, when the inbox has room again (at once if it has now).
+    func whenReady(_ ready: @escaping @Sendable () -> Void)
+}
+
 /// A byte pipe to one HCI controller.
 public protocol HCITransport: AnyObject, Sendable {
     /// A short description for logs and errors (`tcp:127.0.0.1:9001`).

@@ -31,8 +31,8 @@ public final class SnoopingTransport: HCITransport {
         inner.close()
     }
 
-    /// Records what the controller sends, then passes it on.
-    private final class RecordingDelegate: HCITransportDelegate, Sendable {
+    /// Records what the controller sends, then passes it on (with the downstream's flow control).
+    private final class RecordingDelegate: HCIFlowControlledDelegate, Sendable {
         let writer: BtsnoopWriter
         let downstream: HCITransportDelegate
 
@@ -48,6 +48,12 @@ public final class SnoopingTransport: HCITransport {
 
         func transport(didClose error: TransportError?) {
             downstream.transport(didClose: error)
+        }
+
+        var room: Int { (downstream as? HCIFlowControlledDelegate)?.room ?? Int.max }
+
+        func whenReady(_ ready: @escaping @Sendable () -> Void) {
+            if let flow = downstream as? HCIFlowControlledDelegate { flow.whenReady(ready) } else { ready() }
         }
     }
 }

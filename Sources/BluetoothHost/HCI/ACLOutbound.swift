@@ -170,6 +170,11 @@ final class ACLOutbound {
                 links.values[i].fragments.removeAll(keepingCapacity: true)
                 links.values[i].pduLengths.removeAll(keepingCapacity: true)
                 links.values[i].head = 0
+            } else if head + 1 >= 1024 && (head + 1) * 2 >= links.values[i].fragments.count {
+                // A queue that never empties: drop the sent prefix now and then, or it grows forever.
+                links.values[i].fragments.removeFirst(head + 1)
+                links.values[i].pduLengths.removeFirst(head + 1)
+                links.values[i].head = 0
             } else {
                 links.values[i].head = head + 1
             }

@@ -72,6 +72,9 @@ final class CommandQueue: @unchecked Sendable {
         if waitingHead == waiting.count, waitingHead > 0 {
             waiting.removeAll(keepingCapacity: true)
             waitingHead = 0
+        } else if waitingHead >= 256 && waitingHead * 2 >= waiting.count {
+            waiting.removeFirst(waitingHead)  // a queue that never empties: drop what was sent
+            waitingHead = 0
         }
         if waitingHead == waiting.count {
             creditTimer?.cancel()

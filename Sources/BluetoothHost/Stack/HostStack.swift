@@ -1,4 +1,5 @@
 import BluetoothCore
+import Foundation
 import BluetoothTransport
 import Logging
 import Synchronization
@@ -342,6 +343,7 @@ package final class HostStack: @unchecked Sendable {
         let t = transport
         // Let queued commands reach the transport before closing (they were sent synchronously).
         transport = nil
+        session?.invalidate()
         session = nil
         generation &+= 1
         power = .off
@@ -525,38 +527,74 @@ package final class HostStack: @unchecked Sendable {
 
 /// The transport's delegate for one activation. Hops every callback onto the device's queue and
 /// tags it with the activation's generation, so packets of a closed session are ignored.
-final class TransportSession: HCITransportDelegate, @unchecked Sendable {
+///
+/// Its inbox is bounded (`capacity` packets waiting for the host's queue): a reader thread that
+/// delivers into a full inbox is held until the host takes the waiting packets (so a TCP window or
+/// a UART's flow control pushes back), and the virtual controller asks for the `room` first and
+/// keeps its packets until `whenReady`. A burst is handled in one queue turn.
+final class TransportSession: HCIFlowControlledDelegate, @unchecked Sendable {
     // Safe: `host` and `generation` are immutable after init (the weak reference is zeroed by the
-    // runtime), `inbox` is a Mutex; HostStack is only touched on its queue.
+    // runtime); every other field is guarded by `condition`. HostStack is only touched on its queue.
     private weak var host: HostStack?
     private let generation: UInt64
+    /// Packets that may wait for the host's queue.
+    static let capacity = 256
+
+    private let condition = NSCondition()
+    private var packets: [HCIPacket] = []
+    private var scheduled = false
+    private var closed = false
+    private var readyCallbacks: [@Sendable () -> Void] = []
 
     init(host: HostStack, generation: UInt64) {
         self.host = host
         self.generation = generation
     }
 
-    /// Packets received and not yet handled; one queue turn handles a whole burst.
-    private let inbox = Mutex<(packets: [HCIPacket], scheduled: Bool)>(([], false))
+    var room: Int {
+        condition.lock()
+        defer { condition.unlock() }
+        return closed ? Int.max : max(0, Self.capacity - packets.count)
+    }
+
+    func whenReady(_ ready: @escaping @Sendable () -> Void) {
+        condition.lock()
+        if closed || packets.count < Self.capacity {
+            condition.unlock()
+            ready()
+            return
+        }
+        readyCallbacks.append(ready)
+        condition.unlock()
+    }
 
     func transport(didReceive packet: HCIPacket) {
         guard let host else { return }
-        let schedule = inbox.withLock { state -> Bool in
-            state.packets.append(packet)
-            if state.scheduled { return false }
-            state.scheduled = true
-            return true
+        condition.lock()
+        // A reader thread that finds the inbox full waits for the host (rechecking now and then).
+        while packets.count >= Self.capacity && !closed {
+            _ = condition.wait(until: Date(timeIntervalSinceNow: 1))
         }
+        if closed {
+            condition.unlock()
+            return
+        }
+        packets.append(packet)
+        let schedule = !scheduled
+        scheduled = true
+        condition.unlock()
         guard schedule else { return }
         let g = generation
         host.queue.async { [self] in
-            let batch = inbox.withLock { state -> [HCIPacket] in
-                defer {
-                    state.packets.removeAll(keepingCapacity: true)
-                    state.scheduled = false
-                }
-                return state.packets
-            }
+            condition.lock()
+            let batch = packets
+            packets.removeAll(keepingCapacity: true)
+            scheduled = false
+            let ready = readyCallbacks
+            readyCallbacks.removeAll()
+            condition.broadcast()
+            condition.unlock()
+            for r in ready { r() }
             host.turn { for p in batch { host.receive(p, generation: g) } }
         }
     }
@@ -565,6 +603,18 @@ final class TransportSession: HCITransportDelegate, @unchecked Sendable {
         guard let host else { return }
         let g = generation
         host.queue.async { host.turn { host.transportClosed(error, generation: g) } }
+    }
+
+    /// The session is over: nothing more is taken, and whoever waits for room is let go.
+    func invalidate() {
+        condition.lock()
+        closed = true
+        packets.removeAll()
+        let ready = readyCallbacks
+        readyCallbacks.removeAll()
+        condition.broadcast()
+        condition.unlock()
+        for r in ready { r() }
     }
 }
 
