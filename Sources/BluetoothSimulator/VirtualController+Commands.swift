@@ -262,9 +262,12 @@ extension VirtualController {
 
     private func leEncrypt(_ c: HCI.CommandPacket) {
         guard let cmd = decode(HCI.Sim.LEEncrypt.self, c) else { return }
-        // HCI carries both least significant octet first; AES works most significant first.
-        let out = AES128.encrypt(block: Array(cmd.plaintext.reversed()), key: Array(cmd.key.reversed()))
-        complete(c.opcode, HCI.Sim.LEEncrypt.Return(encrypted: Array(out.reversed())))
+        // HCI carries both least significant octet first; the security function e works most
+        // significant first. The parser reads 16 octets of each, so e cannot refuse them.
+        guard let out = try? CryptoToolbox.e(key: cmd.key.reversed(), plaintext: cmd.plaintext.reversed()) else {
+            return complete(c.opcode, status: .unspecifiedError)
+        }
+        complete(c.opcode, HCI.Sim.LEEncrypt.Return(encrypted: out.reversed()))
     }
 
     // MARK: Filter Accept List
