@@ -1,5 +1,5 @@
-// LE controller commands with legacy advertising, scanning and connection creation
-// (Core Vol 4 Part E 7.8).
+// LE controller commands with legacy advertising, scanning and connection creation, and the
+// controller's LE buffers, features and supported states (Core Vol 4 Part E 7.8).
 
 extension HCI {
     /// LE Set Event Mask (7.8.1). Bit n enables LE subevent n+1.
@@ -140,6 +140,18 @@ extension HCI {
             peerAddress = try r.address()
             channelMap = try r.u8()
             filterPolicy = try r.u8()
+        }
+    }
+
+    /// LE Read Advertising Physical Channel Tx Power (7.8.6).
+    public struct LEReadAdvertisingPhysicalChannelTxPower: HCIParameterlessCommand, Equatable {
+        public static let opcode = HCIOpcode(rawValue: 0x2007)
+        public init() {}
+        public struct Return: HCIReturnParameters, Equatable {
+            public var txPower: Int8
+            public init(txPower: Int8) { self.txPower = txPower }
+            public init(returnParameters r: inout ByteReader) throws { txPower = try r.i8() }
+            public func encode(into w: inout ByteWriter) { w.i8(txPower) }
         }
     }
 
@@ -340,15 +352,15 @@ extension HCI {
         }
     }
 
-    /// LE Rand (7.8.23): 8 random bytes.
-    public struct LERand: HCIParameterlessCommand, Equatable {
-        public static let opcode = HCIOpcode(rawValue: 0x2018)
+    /// LE Read Supported States (7.8.27).
+    public struct LEReadSupportedStates: HCIParameterlessCommand, Equatable {
+        public static let opcode = HCIOpcode(rawValue: 0x201C)
         public init() {}
         public struct Return: HCIReturnParameters, Equatable {
-            public var random: UInt64
-            public init(random: UInt64) { self.random = random }
-            public init(returnParameters r: inout ByteReader) throws { random = try r.u64() }
-            public func encode(into w: inout ByteWriter) { w.u64(random) }
+            public var states: UInt64
+            public init(states: UInt64) { self.states = states }
+            public init(returnParameters r: inout ByteReader) throws { states = try r.u64() }
+            public func encode(into w: inout ByteWriter) { w.u64(states) }
         }
     }
 }

@@ -1,4 +1,4 @@
-// LE extended advertising, scanning and connection creation (Core Vol 4 Part E 7.8.53-7.8.66).
+// LE extended advertising, scanning and connection creation (Core Vol 4 Part E 7.8.52-7.8.66).
 
 extension HCI {
     /// Advertising_Event_Properties bits of LE Set Extended Advertising Parameters.
@@ -215,6 +215,30 @@ extension HCI {
         }
     }
 
+    /// LE Read Maximum Advertising Data Length (7.8.57).
+    public struct LEReadMaximumAdvertisingDataLength: HCIParameterlessCommand, Equatable {
+        public static let opcode = HCIOpcode(rawValue: 0x203A)
+        public init() {}
+        public struct Return: HCIReturnParameters, Equatable {
+            public var maxLength: UInt16
+            public init(maxLength: UInt16) { self.maxLength = maxLength }
+            public init(returnParameters r: inout ByteReader) throws { maxLength = try r.u16() }
+            public func encode(into w: inout ByteWriter) { w.u16(maxLength) }
+        }
+    }
+
+    /// LE Read Number of Supported Advertising Sets (7.8.58).
+    public struct LEReadNumberOfSupportedAdvertisingSets: HCIParameterlessCommand, Equatable {
+        public static let opcode = HCIOpcode(rawValue: 0x203B)
+        public init() {}
+        public struct Return: HCIReturnParameters, Equatable {
+            public var count: UInt8
+            public init(count: UInt8) { self.count = count }
+            public init(returnParameters r: inout ByteReader) throws { count = try r.u8() }
+            public func encode(into w: inout ByteWriter) { w.u8(count) }
+        }
+    }
+
     /// LE Remove Advertising Set (7.8.59).
     public struct LERemoveAdvertisingSet: HCICommand, Equatable {
         public static let opcode = HCIOpcode(rawValue: 0x203C)
@@ -222,6 +246,12 @@ extension HCI {
         public init(handle: UInt8) { self.handle = handle }
         public func encodeParameters(into w: inout ByteWriter) { w.u8(handle) }
         public init(parameters r: inout ByteReader) throws { handle = try r.u8() }
+    }
+
+    /// LE Clear Advertising Sets (7.8.60).
+    public struct LEClearAdvertisingSets: HCIParameterlessCommand, Equatable {
+        public static let opcode = HCIOpcode(rawValue: 0x203D)
+        public init() {}
     }
 
     /// Per-PHY scan parameters of LE Set Extended Scan Parameters.
