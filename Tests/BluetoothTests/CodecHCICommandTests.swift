@@ -180,6 +180,17 @@ struct CodecHCICommandTests {
         try CodecCheck.command(HCI.LESetScanResponseData(data: []), encodesTo: h("09 20 20  00") + CodecBytes.zeros(31))
     }
 
+    @Test(arguments: [0, 1, 7, 30, 31])
+    func advertisingAndScanResponseDataDifferOnlyInOpcode(count: Int) throws {
+        // 7.8.7 and 7.8.8 share one layout (HCIAdvertisingDataCommand).
+        let data = (0..<count).map { UInt8(truncatingIfNeeded: 0xA0 + $0) }
+        let adv = HCI.LESetAdvertisingData(data: data).packetBytes()
+        let rsp = HCI.LESetScanResponseData(data: data).packetBytes()
+        #expect(adv.prefix(2) == [0x08, 0x20] && rsp.prefix(2) == [0x09, 0x20])
+        #expect(adv.dropFirst(2) == rsp.dropFirst(2))
+        #expect(try HCI.LESetScanResponseData(parameterBytes: Array(adv.dropFirst(3))).data == data)
+    }
+
     @Test(arguments: [(true, "0A 20 01 01"), (false, "0A 20 01 00")])
     func leSetAdvertisingEnable(enable: Bool, expected: String) throws {
         // 7.8.9: OGF 0x08 OCF 0x000A; Advertising_Enable (1).
@@ -454,6 +465,18 @@ struct CodecHCICommandTests {
                                encodesTo: h("38 20 09  00  03  01  05  04 09 4D 50 59"))
         try CodecCheck.command(HCI.LESetExtendedScanResponseData(handle: 3, operation: 2, data: []),
                                encodesTo: h("38 20 04  03  02  01  00"))
+    }
+
+    @Test(arguments: [0, 1, 31, 251])
+    func extendedAdvertisingAndScanResponseDataDifferOnlyInOpcode(count: Int) throws {
+        // 7.8.54 and 7.8.55 share one layout (HCIExtendedAdvertisingDataCommand).
+        let data = (0..<count).map { UInt8(truncatingIfNeeded: 0x5A &+ $0) }
+        let adv = HCI.LESetExtendedAdvertisingData(handle: 4, operation: 1, fragmentPreference: 0, data: data)
+        let rsp = HCI.LESetExtendedScanResponseData(handle: 4, operation: 1, fragmentPreference: 0, data: data)
+        #expect(adv.packetBytes().prefix(2) == [0x37, 0x20] && rsp.packetBytes().prefix(2) == [0x38, 0x20])
+        #expect(adv.packetBytes().dropFirst(2) == rsp.packetBytes().dropFirst(2))
+        let parsed = try HCI.LESetExtendedScanResponseData(parameterBytes: Array(adv.packetBytes().dropFirst(3)))
+        #expect(parsed == rsp)
     }
 
     @Test func leSetExtendedAdvertisingEnable() throws {

@@ -155,38 +155,18 @@ extension HCI {
         }
     }
 
-    /// LE Set Advertising Data (7.8.7) and LE Set Scan Response Data (7.8.8): a length and a
-    /// 31-byte field.
-    public struct LESetAdvertisingData: HCICommand, Equatable {
+    /// LE Set Advertising Data (7.8.7).
+    public struct LESetAdvertisingData: HCIAdvertisingDataCommand, Equatable {
         public static let opcode = HCIOpcode(rawValue: 0x2008)
         public var data: [UInt8]
         public init(data: [UInt8]) { self.data = data }
-        public func encodeParameters(into w: inout ByteWriter) {
-            w.u8(UInt8(min(data.count, 31)))
-            w.padded(data, to: 31)
-        }
-        public init(parameters r: inout ByteReader) throws {
-            let n = Int(try r.u8())
-            guard n <= 31 else { throw DecodeError.invalid(context: r.context, reason: "data length \(n) > 31") }
-            let field = try r.bytes(31)
-            data = Array(field[0..<n])
-        }
     }
 
-    public struct LESetScanResponseData: HCICommand, Equatable {
+    /// LE Set Scan Response Data (7.8.8).
+    public struct LESetScanResponseData: HCIAdvertisingDataCommand, Equatable {
         public static let opcode = HCIOpcode(rawValue: 0x2009)
         public var data: [UInt8]
         public init(data: [UInt8]) { self.data = data }
-        public func encodeParameters(into w: inout ByteWriter) {
-            w.u8(UInt8(min(data.count, 31)))
-            w.padded(data, to: 31)
-        }
-        public init(parameters r: inout ByteReader) throws {
-            let n = Int(try r.u8())
-            guard n <= 31 else { throw DecodeError.invalid(context: r.context, reason: "data length \(n) > 31") }
-            let field = try r.bytes(31)
-            data = Array(field[0..<n])
-        }
     }
 
     /// LE Set Advertising Enable (7.8.9).
@@ -362,5 +342,28 @@ extension HCI {
             public init(returnParameters r: inout ByteReader) throws { states = try r.u64() }
             public func encode(into w: inout ByteWriter) { w.u64(states) }
         }
+    }
+}
+
+/// LE Set Advertising Data (7.8.7) and LE Set Scan Response Data (7.8.8) share one layout, only
+/// their opcodes differ: Data_Length, then a 31-octet field whose first Data_Length octets are
+/// the data, the rest zero.
+public protocol HCIAdvertisingDataCommand: HCICommand {
+    var data: [UInt8] { get }
+    init(data: [UInt8])
+}
+
+extension HCIAdvertisingDataCommand {
+    /// Data longer than 31 octets is cut to 31.
+    public func encodeParameters(into w: inout ByteWriter) {
+        w.u8(UInt8(min(data.count, 31)))
+        w.padded(data, to: 31)
+    }
+
+    public init(parameters r: inout ByteReader) throws {
+        let n = Int(try r.u8())
+        guard n <= 31 else { throw DecodeError.invalid(context: r.context, reason: "data length \(n) > 31") }
+        let field = try r.bytes(31)
+        self.init(data: Array(field[0..<n]))
     }
 }
