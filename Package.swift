@@ -13,11 +13,16 @@ let package = Package(
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
         .package(url: "https://github.com/apple/swift-log", from: "1.6.0"),
+        .package(url: "https://github.com/apple/swift-crypto", from: "3.12.3"),
     ],
     targets: [
         // Wire formats and value types shared by every layer: addresses, UUIDs, byte readers,
-        // HCI packets, commands and events (both directions: the host and the virtual controller).
-        .target(name: "BluetoothCore", swiftSettings: strict),
+        // HCI packets, commands and events (both directions: the host and the virtual controller), and the
+        // Core Spec's security function e (AES-128 from swift-crypto).
+        .target(name: "BluetoothCore",
+                dependencies: [.product(name: "Crypto", package: "swift-crypto"),
+                               .product(name: "_CryptoExtras", package: "swift-crypto")],
+                swiftSettings: strict),
         // HCI transports: H4 over TCP and serial, the Linux HCI user channel, btsnoop capture.
         .target(name: "BluetoothTransport", dependencies: ["BluetoothCore"], swiftSettings: strict),
         // A virtual LE controller that speaks HCI bytes, on a virtual radio shared by many controllers.

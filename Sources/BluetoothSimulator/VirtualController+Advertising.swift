@@ -47,7 +47,7 @@ extension VirtualController {
     }
 
     func leReadAdvertisingTxPower(_ c: HCI.CommandPacket) {
-        complete(c.opcode, HCI.Sim.LEReadAdvertisingPhysicalChannelTxPower.Return(txPower: 0))
+        complete(c.opcode, HCI.LEReadAdvertisingPhysicalChannelTxPower.Return(txPower: 0))
     }
 
     func leSetAdvertisingData(_ c: HCI.CommandPacket) {
@@ -267,12 +267,12 @@ extension VirtualController {
     }
 
     func leReadMaximumAdvertisingDataLength(_ c: HCI.CommandPacket) {
-        complete(c.opcode, HCI.Sim.LEReadMaximumAdvertisingDataLength.Return(
+        complete(c.opcode, HCI.LEReadMaximumAdvertisingDataLength.Return(
             maxLength: configuration.maxAdvertisingDataLength))
     }
 
     func leReadNumberOfSupportedAdvertisingSets(_ c: HCI.CommandPacket) {
-        complete(c.opcode, HCI.Sim.LEReadNumberOfSupportedAdvertisingSets.Return(
+        complete(c.opcode, HCI.LEReadNumberOfSupportedAdvertisingSets.Return(
             count: configuration.numberOfAdvertisingSets))
     }
 

@@ -257,14 +257,17 @@ extension VirtualController {
 
     private func leReadSupportedStates(_ c: HCI.CommandPacket) {
         // Every state and role combination of Core Vol 6 Part B 4.6 / Vol 4 Part E 7.8.27.
-        complete(c.opcode, HCI.Sim.LEReadSupportedStates.Return(states: 0x0000_03FF_FFFF_FFFF))
+        complete(c.opcode, HCI.LEReadSupportedStates.Return(states: 0x0000_03FF_FFFF_FFFF))
     }
 
     private func leEncrypt(_ c: HCI.CommandPacket) {
-        guard let cmd = decode(HCI.Sim.LEEncrypt.self, c) else { return }
-        // HCI carries both least significant octet first; AES works most significant first.
-        let out = AES128.encrypt(block: Array(cmd.plaintext.reversed()), key: Array(cmd.key.reversed()))
-        complete(c.opcode, HCI.Sim.LEEncrypt.Return(encrypted: Array(out.reversed())))
+        guard let cmd = decode(HCI.LEEncrypt.self, c) else { return }
+        // HCI carries both least significant octet first; the security function e works most
+        // significant first. The parser reads 16 octets of each, so e cannot refuse them.
+        guard let out = try? CryptoToolbox.e(key: cmd.key.reversed(), plaintext: cmd.plaintext.reversed()) else {
+            return complete(c.opcode, status: .unspecifiedError)
+        }
+        complete(c.opcode, HCI.LEEncrypt.Return(encrypted: out.reversed()))
     }
 
     // MARK: Filter Accept List
@@ -277,7 +280,7 @@ extension VirtualController {
     }
 
     private func leReadFilterAcceptListSize(_ c: HCI.CommandPacket) {
-        complete(c.opcode, HCI.Sim.LEReadFilterAcceptListSize.Return(size: UInt8(Self.filterAcceptListSize)))
+        complete(c.opcode, HCI.LEReadFilterAcceptListSize.Return(size: UInt8(Self.filterAcceptListSize)))
     }
 
     private func leClearFilterAcceptList(_ c: HCI.CommandPacket) {
@@ -287,7 +290,7 @@ extension VirtualController {
     }
 
     private func leAddToFilterAcceptList(_ c: HCI.CommandPacket) {
-        guard let cmd = decode(HCI.Sim.LEAddDeviceToFilterAcceptList.self, c) else { return }
+        guard let cmd = decode(HCI.LEAddDeviceToFilterAcceptList.self, c) else { return }
         guard cmd.addressType <= 1 || cmd.addressType == 0xFF else {
             return complete(c.opcode, status: .invalidParameters)
         }
@@ -303,7 +306,7 @@ extension VirtualController {
     }
 
     private func leRemoveFromFilterAcceptList(_ c: HCI.CommandPacket) {
-        guard let cmd = decode(HCI.Sim.LERemoveDeviceFromFilterAcceptList.self, c) else { return }
+        guard let cmd = decode(HCI.LERemoveDeviceFromFilterAcceptList.self, c) else { return }
         guard cmd.addressType <= 1 || cmd.addressType == 0xFF else {
             return complete(c.opcode, status: .invalidParameters)
         }

@@ -202,7 +202,7 @@ extension VirtualController {
         } else {
             // Connection Parameters Request procedure: the central's host answers.
             link.pendingParameterRequest = p
-            link.central.emit(HCI.Sim.LERemoteConnectionParameterRequest(
+            link.central.emit(HCI.LERemoteConnectionParameterRequest(
                 handle: link.centralHandle, intervalMin: p.intervalMin, intervalMax: p.intervalMax,
                 maxLatency: p.maxLatency, supervisionTimeout: p.supervisionTimeout))
         }
@@ -220,7 +220,7 @@ extension VirtualController {
     }
 
     func leRemoteConnectionParameterRequestReply(_ c: HCI.CommandPacket) {
-        guard let cmd = decode(HCI.Sim.LERemoteConnectionParameterRequestReply.self, c) else { return }
+        guard let cmd = decode(HCI.LERemoteConnectionParameterRequestReply.self, c) else { return }
         let h = cmd.handle & 0x0FFF
         guard let link = links[h] else { return complete(c.opcode, status: .unknownConnectionIdentifier, handle: h) }
         guard link.isCentral(self), link.pendingParameterRequest != nil else {
@@ -237,7 +237,7 @@ extension VirtualController {
     }
 
     func leRemoteConnectionParameterRequestNegativeReply(_ c: HCI.CommandPacket) {
-        guard let cmd = decode(HCI.Sim.LERemoteConnectionParameterRequestNegativeReply.self, c) else { return }
+        guard let cmd = decode(HCI.LERemoteConnectionParameterRequestNegativeReply.self, c) else { return }
         let h = cmd.handle & 0x0FFF
         guard let link = links[h] else { return complete(c.opcode, status: .unknownConnectionIdentifier, handle: h) }
         guard link.isCentral(self), link.pendingParameterRequest != nil else {
@@ -268,23 +268,23 @@ extension VirtualController {
     }
 
     func leReadRemoteFeatures(_ c: HCI.CommandPacket) {
-        guard let cmd = decode(HCI.Sim.LEReadRemoteFeatures.self, c) else { return }
+        guard let cmd = decode(HCI.LEReadRemoteFeatures.self, c) else { return }
         let h = cmd.handle & 0x0FFF
         guard let link = links[h], let peer = link.peer(of: self) else {
             return commandStatus(c.opcode, .unknownConnectionIdentifier)
         }
         commandStatus(c.opcode, .success)
-        emit(HCI.Sim.LEReadRemoteFeaturesComplete(status: .success, handle: h, features: peer.leFeatures))
+        emit(HCI.LEReadRemoteFeaturesComplete(status: .success, handle: h, features: peer.leFeatures))
     }
 
     func readRemoteVersion(_ c: HCI.CommandPacket) {
-        guard let cmd = decode(HCI.Sim.ReadRemoteVersionInformation.self, c) else { return }
+        guard let cmd = decode(HCI.ReadRemoteVersionInformation.self, c) else { return }
         let h = cmd.handle & 0x0FFF
         guard let link = links[h], let peer = link.peer(of: self) else {
             return commandStatus(c.opcode, .unknownConnectionIdentifier)
         }
         commandStatus(c.opcode, .success)
-        emit(HCI.Sim.ReadRemoteVersionInformationComplete(
+        emit(HCI.ReadRemoteVersionInformationComplete(
             status: .success, handle: h, version: peer.configuration.lmpVersion,
             manufacturer: peer.configuration.manufacturer, subversion: peer.configuration.lmpSubversion))
     }
@@ -292,7 +292,7 @@ extension VirtualController {
     // MARK: Encryption
 
     func leEnableEncryption(_ c: HCI.CommandPacket) {
-        guard let cmd = decode(HCI.Sim.LEEnableEncryption.self, c) else { return }
+        guard let cmd = decode(HCI.LEEnableEncryption.self, c) else { return }
         let h = cmd.handle & 0x0FFF
         guard let link = links[h] else { return commandStatus(c.opcode, .unknownConnectionIdentifier) }
         guard link.isCentral(self), link.pendingEncryption == nil else {
@@ -303,7 +303,7 @@ extension VirtualController {
         let peripheral = link.peripheral
         if peripheral.leSubeventEnabled(0x05) {
             link.pendingEncryption = Link.PendingEncryption(ltk: cmd.ltk, refresh: refresh)
-            peripheral.emit(HCI.Sim.LELongTermKeyRequest(handle: link.peripheralHandle, random: cmd.random,
+            peripheral.emit(HCI.LELongTermKeyRequest(handle: link.peripheralHandle, random: cmd.random,
                                                          ediv: cmd.ediv))
         } else {
             // The peripheral's host cannot be asked: no key.
@@ -312,7 +312,7 @@ extension VirtualController {
     }
 
     func leLongTermKeyRequestReply(_ c: HCI.CommandPacket) {
-        guard let cmd = decode(HCI.Sim.LELongTermKeyRequestReply.self, c) else { return }
+        guard let cmd = decode(HCI.LELongTermKeyRequestReply.self, c) else { return }
         let h = cmd.handle & 0x0FFF
         guard let link = links[h] else { return complete(c.opcode, status: .unknownConnectionIdentifier, handle: h) }
         guard !link.isCentral(self), let pending = link.pendingEncryption else {
@@ -328,7 +328,7 @@ extension VirtualController {
         link.encrypted = true
         for side in [link.central, link.peripheral] {
             if pending.refresh {
-                side.emit(HCI.Sim.EncryptionKeyRefreshComplete(status: .success, handle: link.handle(of: side)))
+                side.emit(HCI.EncryptionKeyRefreshComplete(status: .success, handle: link.handle(of: side)))
             } else {
                 side.emit(HCI.EncryptionChange(status: .success, handle: link.handle(of: side), enabled: 0x01))
             }
@@ -336,7 +336,7 @@ extension VirtualController {
     }
 
     func leLongTermKeyRequestNegativeReply(_ c: HCI.CommandPacket) {
-        guard let cmd = decode(HCI.Sim.LELongTermKeyRequestNegativeReply.self, c) else { return }
+        guard let cmd = decode(HCI.LELongTermKeyRequestNegativeReply.self, c) else { return }
         let h = cmd.handle & 0x0FFF
         guard let link = links[h] else { return complete(c.opcode, status: .unknownConnectionIdentifier, handle: h) }
         guard !link.isCentral(self), let pending = link.pendingEncryption else {
@@ -367,7 +367,7 @@ extension VirtualController {
     }
 
     func leSetDataLength(_ c: HCI.CommandPacket) {
-        guard let cmd = decode(HCI.Sim.LESetDataLength.self, c) else { return }
+        guard let cmd = decode(HCI.LESetDataLength.self, c) else { return }
         let h = cmd.handle & 0x0FFF
         guard let link = links[h] else { return complete(c.opcode, status: .unknownConnectionIdentifier, handle: h) }
         guard Self.validDataLength(octets: cmd.txOctets, time: cmd.txTime) else {
@@ -392,21 +392,21 @@ extension VirtualController {
             link.maxRxOctets = o
             link.maxRxTime = t
         }
-        link.central.emit(HCI.Sim.LEDataLengthChange(handle: link.centralHandle, maxTxOctets: link.maxTxOctets,
+        link.central.emit(HCI.LEDataLengthChange(handle: link.centralHandle, maxTxOctets: link.maxTxOctets,
                                                      maxTxTime: link.maxTxTime, maxRxOctets: link.maxRxOctets,
                                                      maxRxTime: link.maxRxTime))
-        link.peripheral.emit(HCI.Sim.LEDataLengthChange(handle: link.peripheralHandle, maxTxOctets: link.maxRxOctets,
+        link.peripheral.emit(HCI.LEDataLengthChange(handle: link.peripheralHandle, maxTxOctets: link.maxRxOctets,
                                                         maxTxTime: link.maxRxTime, maxRxOctets: link.maxTxOctets,
                                                         maxRxTime: link.maxTxTime))
     }
 
     func leReadSuggestedDefaultDataLength(_ c: HCI.CommandPacket) {
-        complete(c.opcode, HCI.Sim.LEReadSuggestedDefaultDataLength.Return(maxTxOctets: suggestedMaxTxOctets,
+        complete(c.opcode, HCI.LEReadSuggestedDefaultDataLength.Return(maxTxOctets: suggestedMaxTxOctets,
                                                                            maxTxTime: suggestedMaxTxTime))
     }
 
     func leWriteSuggestedDefaultDataLength(_ c: HCI.CommandPacket) {
-        guard let cmd = decode(HCI.Sim.LEWriteSuggestedDefaultDataLength.self, c) else { return }
+        guard let cmd = decode(HCI.LEWriteSuggestedDefaultDataLength.self, c) else { return }
         guard Self.validDataLength(octets: cmd.maxTxOctets, time: cmd.maxTxTime) else {
             return complete(c.opcode, status: .invalidParameters)
         }
@@ -416,7 +416,7 @@ extension VirtualController {
     }
 
     func leReadMaximumDataLength(_ c: HCI.CommandPacket) {
-        complete(c.opcode, HCI.Sim.LEReadMaximumDataLength.Return(maxTxOctets: Self.maxDataOctets,
+        complete(c.opcode, HCI.LEReadMaximumDataLength.Return(maxTxOctets: Self.maxDataOctets,
                                                                   maxTxTime: Self.maxDataTime,
                                                                   maxRxOctets: Self.maxDataOctets,
                                                                   maxRxTime: Self.maxDataTime))

@@ -1,6 +1,5 @@
 import BluetoothCore
 import Glibc
-import Synchronization
 
 /// The Linux HCI user channel (`hci:N`): exclusive raw access to controller hciN through an
 /// AF_BLUETOOTH / SOCK_RAW / BTPROTO_HCI socket bound to HCI_CHANNEL_USER. Every read and write
@@ -11,7 +10,7 @@ import Synchronization
 public final class HCIUserChannelTransport: HCITransport {
     public let index: UInt16
     public let name: String
-    private let link = Mutex<DescriptorLink?>(nil)
+    private let link: DescriptorTransportLink
 
     static let addressFamilyBluetooth: Int32 = 31  // AF_BLUETOOTH
     static let protocolHCI: Int32 = 1              // BTPROTO_HCI
@@ -20,6 +19,7 @@ public final class HCIUserChannelTransport: HCITransport {
     public init(index: UInt16) {
         self.index = index
         self.name = TransportSpec.hci(index: index).description
+        self.link = DescriptorTransportLink(name: name, options: .init(isSocket: true, packetPerWrite: true))
     }
 
     public func open(delegate: HCITransportDelegate) throws {
@@ -28,25 +28,15 @@ public final class HCIUserChannelTransport: HCITransport {
 
     /// `open` with its error type spelled out.
     public func openTyped(delegate: HCITransportDelegate) throws(TransportError) {
-        if let current = link.withLock({ $0 }), !current.isClosed {
-            throw .openFailed("\(name) is already open")
-        }
-        let fd = try Self.openUserChannel(index: index)
-        let newLink = try DescriptorLink(name: name, fd: fd, options: .init(isSocket: true, packetPerWrite: true))
-        try newLink.start(delegate: delegate)
-        link.withLock { $0 = newLink }
+        try link.open(delegate: delegate) { () throws(TransportError) in try Self.openUserChannel(index: index) }
     }
 
     public func send(_ packet: HCIPacket) {
-        link.withLock { $0 }?.send(packet)
+        link.send(packet)
     }
 
     public func close() {
-        link.withLock { $0 }?.close()
-    }
-
-    deinit {
-        link.withLock { $0 }?.close()
+        link.close()
     }
 
     /// Creates the socket and binds it to the user channel of hci`index`. Returns the descriptor.

@@ -1,6 +1,5 @@
 import BluetoothCore
 import Glibc
-import Synchronization
 
 /// H4 over a tty or pty (`serial:PATH[,BAUD]`): a UART controller, or a virtual controller behind a
 /// pseudo-terminal.
@@ -12,7 +11,7 @@ public final class SerialTransport: HCITransport {
     public let path: String
     public let baud: Int?
     public let name: String
-    private let link = Mutex<DescriptorLink?>(nil)
+    private let link: DescriptorTransportLink
 
     /// The baud rates `serial:PATH,BAUD` accepts.
     public static let supportedBaudRates: [Int] = [
@@ -25,6 +24,7 @@ public final class SerialTransport: HCITransport {
         self.path = path
         self.baud = baud
         self.name = TransportSpec.serial(path: path, baud: baud).description
+        self.link = DescriptorTransportLink(name: name, options: .init(isSocket: false, packetPerWrite: false))
     }
 
     /// The termios speed constant for `baud`, or `invalidSpec` listing the supported rates.
@@ -65,9 +65,19 @@ public final class SerialTransport: HCITransport {
 
     /// `open` with its error type spelled out.
     public func openTyped(delegate: HCITransportDelegate) throws(TransportError) {
-        if let current = link.withLock({ $0 }), !current.isClosed {
-            throw .openFailed("\(name) is already open")
-        }
+        try link.open(delegate: delegate, makeDescriptor: openDevice)
+    }
+
+    public func send(_ packet: HCIPacket) {
+        link.send(packet)
+    }
+
+    public func close() {
+        link.close()
+    }
+
+    /// Opens the device and puts it in raw mode at the requested speed.
+    private func openDevice() throws(TransportError) -> Int32 {
         let speed = try baud.map { (b) throws(TransportError) in try Self.speed(forBaud: b) }
         let fd = Glibc.open(path, O_RDWR | O_NOCTTY | O_NONBLOCK | O_CLOEXEC)
         if fd < 0 { throw openError(POSIX.errno) }
@@ -77,21 +87,7 @@ public final class SerialTransport: HCITransport {
             POSIX.closeDescriptor(fd)
             throw error
         }
-        let newLink = try DescriptorLink(name: name, fd: fd, options: .init(isSocket: false, packetPerWrite: false))
-        try newLink.start(delegate: delegate)
-        link.withLock { $0 = newLink }
-    }
-
-    public func send(_ packet: HCIPacket) {
-        link.withLock { $0 }?.send(packet)
-    }
-
-    public func close() {
-        link.withLock { $0 }?.close()
-    }
-
-    deinit {
-        link.withLock { $0 }?.close()
+        return fd
     }
 
     /// Raw mode, optional speed, no flow control; drops anything queued before we opened.

@@ -1,6 +1,5 @@
 import BluetoothCore
 import Glibc
-import Synchronization
 
 /// H4 over TCP (`tcp:HOST:PORT`), as served by Bumble's virtual controllers and by HCI bridges.
 ///
@@ -12,13 +11,14 @@ public final class TCPTransport: HCITransport {
     /// How long `open` may take to connect, over all the addresses the host resolves to.
     public let connectTimeoutMs: Int
     public let name: String
-    private let link = Mutex<DescriptorLink?>(nil)
+    private let link: DescriptorTransportLink
 
     public init(host: String, port: UInt16, connectTimeoutMs: Int = 5_000) {
         self.host = host
         self.port = port
         self.connectTimeoutMs = min(max(connectTimeoutMs, 1), 86_400_000)
         self.name = TransportSpec.tcp(host: host, port: port).description
+        self.link = DescriptorTransportLink(name: name, options: .init(isSocket: true, packetPerWrite: false))
     }
 
     public func open(delegate: HCITransportDelegate) throws {
@@ -27,25 +27,15 @@ public final class TCPTransport: HCITransport {
 
     /// `open` with its error type spelled out.
     public func openTyped(delegate: HCITransportDelegate) throws(TransportError) {
-        if let current = link.withLock({ $0 }), !current.isClosed {
-            throw .openFailed("\(name) is already open")
-        }
-        let fd = try connect()
-        let newLink = try DescriptorLink(name: name, fd: fd, options: .init(isSocket: true, packetPerWrite: false))
-        try newLink.start(delegate: delegate)
-        link.withLock { $0 = newLink }
+        try link.open(delegate: delegate, makeDescriptor: connect)
     }
 
     public func send(_ packet: HCIPacket) {
-        link.withLock { $0 }?.send(packet)
+        link.send(packet)
     }
 
     public func close() {
-        link.withLock { $0 }?.close()
-    }
-
-    deinit {
-        link.withLock { $0 }?.close()
+        link.close()
     }
 
     // MARK: Connecting

@@ -150,6 +150,7 @@ struct CodecFuzzTests {
         switch event {
         case .disconnectionComplete(let e): return e.packetBytes()
         case .encryptionChange(let e): return e.packetBytes()
+        case .encryptionKeyRefreshComplete(let e): return e.packetBytes()
         case .commandComplete(let e): return e.packetBytes()
         case .commandStatus(let e): return e.packetBytes()
         case .hardwareError(let e): return e.packetBytes()
@@ -158,6 +159,9 @@ struct CodecFuzzTests {
         case .leConnectionComplete(let e): return e.packetBytes()
         case .leAdvertisingReport(let e): return e.packetBytes()
         case .leConnectionUpdateComplete(let e): return e.packetBytes()
+        case .leLongTermKeyRequest(let e): return e.packetBytes()
+        case .leRemoteConnectionParameterRequest(let e): return e.packetBytes()
+        case .leDataLengthChange(let e): return e.packetBytes()
         case .leEnhancedConnectionComplete(let e): return e.packetBytes()
         case .leExtendedAdvertisingReport(let e): return e.packetBytes()
         case .leScanTimeout: return HCI.LEScanTimeout().packetBytes()
@@ -186,6 +190,7 @@ struct CodecFuzzTests {
         switch event {
         case .disconnectionComplete: read = bytesRead(HCI.DisconnectionComplete.self, parameters)
         case .encryptionChange: read = bytesRead(HCI.EncryptionChange.self, parameters)
+        case .encryptionKeyRefreshComplete: read = bytesRead(HCI.EncryptionKeyRefreshComplete.self, parameters)
         case .commandComplete: read = bytesRead(HCI.CommandComplete.self, parameters)
         case .commandStatus: read = bytesRead(HCI.CommandStatus.self, parameters)
         case .hardwareError: read = bytesRead(HCI.HardwareError.self, parameters)
@@ -196,6 +201,10 @@ struct CodecFuzzTests {
         case .leConnectionComplete: read = bytesRead(HCI.LEConnectionComplete.self, parameters)
         case .leAdvertisingReport: read = bytesRead(HCI.LEAdvertisingReport.self, parameters)
         case .leConnectionUpdateComplete: read = bytesRead(HCI.LEConnectionUpdateComplete.self, parameters)
+        case .leLongTermKeyRequest: read = bytesRead(HCI.LELongTermKeyRequest.self, parameters)
+        case .leRemoteConnectionParameterRequest:
+            read = bytesRead(HCI.LERemoteConnectionParameterRequest.self, parameters)
+        case .leDataLengthChange: read = bytesRead(HCI.LEDataLengthChange.self, parameters)
         case .leEnhancedConnectionComplete: read = bytesRead(HCI.LEEnhancedConnectionComplete.self, parameters)
         case .leExtendedAdvertisingReport: read = bytesRead(HCI.LEExtendedAdvertisingReport.self, parameters)
         case .leScanTimeout: read = 1
@@ -209,8 +218,8 @@ struct CodecFuzzTests {
         let seed: UInt64 = 0x0E0E_0E0E
         var g = CodecSeededGenerator(seed: seed)
         var failures = FuzzFailures(seed: seed)
-        let codes: [UInt8] = [0x05, 0x08, 0x0E, 0x0F, 0x10, 0x13, 0x1A, 0x3E, 0x3E, 0x3E, 0x3E]
-        let subevents: [UInt8] = [0x01, 0x02, 0x03, 0x0A, 0x0D, 0x0D, 0x11, 0x12, 0x04]
+        let codes: [UInt8] = [0x05, 0x08, 0x0E, 0x0F, 0x10, 0x13, 0x1A, 0x30, 0x3E, 0x3E, 0x3E, 0x3E]
+        let subevents: [UInt8] = [0x01, 0x02, 0x03, 0x05, 0x06, 0x07, 0x0A, 0x0D, 0x0D, 0x11, 0x12, 0x04]
         var parsed = 0, rejected = 0
         for iteration in 0..<Self.iterations {
             var bytes = g.bytes(count: Self.randomLength(&g))
@@ -302,27 +311,27 @@ struct CodecFuzzTests {
         // Enable.
         command(HCI.LESetExtendedScanEnable.self, canonical: bools(at: [0])),
         command(HCI.LEExtendedCreateConnection.self),
-        command(HCI.Sim.ReadRemoteVersionInformation.self),
-        command(HCI.Sim.LEReadAdvertisingPhysicalChannelTxPower.self),
-        command(HCI.Sim.LEReadFilterAcceptListSize.self),
-        command(HCI.Sim.LEClearFilterAcceptList.self),
-        command(HCI.Sim.LEAddDeviceToFilterAcceptList.self),
-        command(HCI.Sim.LERemoveDeviceFromFilterAcceptList.self),
-        command(HCI.Sim.LEReadRemoteFeatures.self),
-        command(HCI.Sim.LEEncrypt.self),
-        command(HCI.Sim.LEEnableEncryption.self),
-        command(HCI.Sim.LELongTermKeyRequestReply.self),
-        command(HCI.Sim.LELongTermKeyRequestNegativeReply.self),
-        command(HCI.Sim.LEReadSupportedStates.self),
-        command(HCI.Sim.LERemoteConnectionParameterRequestReply.self),
-        command(HCI.Sim.LERemoteConnectionParameterRequestNegativeReply.self),
-        command(HCI.Sim.LESetDataLength.self),
-        command(HCI.Sim.LEReadSuggestedDefaultDataLength.self),
-        command(HCI.Sim.LEWriteSuggestedDefaultDataLength.self),
-        command(HCI.Sim.LEReadMaximumDataLength.self),
-        command(HCI.Sim.LEReadMaximumAdvertisingDataLength.self),
-        command(HCI.Sim.LEReadNumberOfSupportedAdvertisingSets.self),
-        command(HCI.Sim.LEClearAdvertisingSets.self),
+        command(HCI.ReadRemoteVersionInformation.self),
+        command(HCI.LEReadAdvertisingPhysicalChannelTxPower.self),
+        command(HCI.LEReadFilterAcceptListSize.self),
+        command(HCI.LEClearFilterAcceptList.self),
+        command(HCI.LEAddDeviceToFilterAcceptList.self),
+        command(HCI.LERemoveDeviceFromFilterAcceptList.self),
+        command(HCI.LEReadRemoteFeatures.self),
+        command(HCI.LEEncrypt.self),
+        command(HCI.LEEnableEncryption.self),
+        command(HCI.LELongTermKeyRequestReply.self),
+        command(HCI.LELongTermKeyRequestNegativeReply.self),
+        command(HCI.LEReadSupportedStates.self),
+        command(HCI.LERemoteConnectionParameterRequestReply.self),
+        command(HCI.LERemoteConnectionParameterRequestNegativeReply.self),
+        command(HCI.LESetDataLength.self),
+        command(HCI.LEReadSuggestedDefaultDataLength.self),
+        command(HCI.LEWriteSuggestedDefaultDataLength.self),
+        command(HCI.LEReadMaximumDataLength.self),
+        command(HCI.LEReadMaximumAdvertisingDataLength.self),
+        command(HCI.LEReadNumberOfSupportedAdvertisingSets.self),
+        command(HCI.LEClearAdvertisingSets.self),
     ]
 
     static let returnChecks: [(String, Check)] = [
@@ -338,15 +347,15 @@ struct CodecFuzzTests {
         returnParameters(HCI.LERand.self),
         returnParameters(HCI.LESetExtendedAdvertisingParameters.self),
         returnParameters(HCI.Reset.self),
-        returnParameters(HCI.Sim.LEReadAdvertisingPhysicalChannelTxPower.self),
-        returnParameters(HCI.Sim.LEReadFilterAcceptListSize.self),
-        returnParameters(HCI.Sim.LEEncrypt.self),
-        returnParameters(HCI.Sim.LELongTermKeyRequestReply.self),
-        returnParameters(HCI.Sim.LEReadSupportedStates.self),
-        returnParameters(HCI.Sim.LEReadSuggestedDefaultDataLength.self),
-        returnParameters(HCI.Sim.LEReadMaximumDataLength.self),
-        returnParameters(HCI.Sim.LEReadMaximumAdvertisingDataLength.self),
-        returnParameters(HCI.Sim.LEReadNumberOfSupportedAdvertisingSets.self),
+        returnParameters(HCI.LEReadAdvertisingPhysicalChannelTxPower.self),
+        returnParameters(HCI.LEReadFilterAcceptListSize.self),
+        returnParameters(HCI.LEEncrypt.self),
+        returnParameters(HCI.LELongTermKeyRequestReply.self),
+        returnParameters(HCI.LEReadSupportedStates.self),
+        returnParameters(HCI.LEReadSuggestedDefaultDataLength.self),
+        returnParameters(HCI.LEReadMaximumDataLength.self),
+        returnParameters(HCI.LEReadMaximumAdvertisingDataLength.self),
+        returnParameters(HCI.LEReadNumberOfSupportedAdvertisingSets.self),
     ]
 
     /// Event parameters after the subevent code.
@@ -364,12 +373,12 @@ struct CodecFuzzTests {
         event(HCI.LEExtendedAdvertisingReport.self),
         event(HCI.LEAdvertisingSetTerminated.self),
         event(HCI.LEScanTimeout.self),
-        event(HCI.Sim.ReadRemoteVersionInformationComplete.self),
-        event(HCI.Sim.EncryptionKeyRefreshComplete.self),
-        event(HCI.Sim.LEReadRemoteFeaturesComplete.self),
-        event(HCI.Sim.LELongTermKeyRequest.self),
-        event(HCI.Sim.LERemoteConnectionParameterRequest.self),
-        event(HCI.Sim.LEDataLengthChange.self),
+        event(HCI.ReadRemoteVersionInformationComplete.self),
+        event(HCI.EncryptionKeyRefreshComplete.self),
+        event(HCI.LEReadRemoteFeaturesComplete.self),
+        event(HCI.LELongTermKeyRequest.self),
+        event(HCI.LERemoteConnectionParameterRequest.self),
+        event(HCI.LEDataLengthChange.self),
     ]
 
     @Test func hciCommandParsingNeverTraps() {

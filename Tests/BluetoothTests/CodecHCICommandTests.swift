@@ -25,6 +25,14 @@ struct CodecHCICommandTests {
         #expect(HCI.Disconnect(handle: 1).reason == HCIStatus(0x13))
     }
 
+    @Test func readRemoteVersionInformation() throws {
+        // 7.1.23: OGF 0x01 OCF 0x001D; Connection_Handle (2). Command Status, then Read Remote
+        // Version Information Complete.
+        try CodecCheck.command(HCI.ReadRemoteVersionInformation(handle: 0x0040), encodesTo: h("1D 04 02  40 00"))
+        try CodecCheck.command(HCI.ReadRemoteVersionInformation(handle: 0x0EFF), encodesTo: h("1D 04 02  FF 0E"))
+        #expect(HCI.ReadRemoteVersionInformation.completesWithStatus)
+    }
+
     @Test func setEventMask() throws {
         // 7.3.1: OGF 0x03 OCF 0x0001; Event_Mask (8).
         try CodecCheck.command(HCI.SetEventMask(mask: HCI.SetEventMask.leHostDefault),
@@ -143,6 +151,11 @@ struct CodecHCICommandTests {
             encodesTo: h("06 20 0F  00 08  00 10  04  00  01  D6 D5 D4 D3 D2 D1  05  03"))
     }
 
+    @Test func leReadAdvertisingPhysicalChannelTxPower() throws {
+        // 7.8.6: OGF 0x08 OCF 0x0007.
+        try CodecCheck.command(HCI.LEReadAdvertisingPhysicalChannelTxPower(), encodesTo: h("07 20 00"))
+    }
+
     @Test func leSetAdvertisingData() throws {
         // 7.8.7: OGF 0x08 OCF 0x0008; Advertising_Data_Length (1), Advertising_Data (31, zero padded).
         let data = h("02 01 06 03 FF 4D 50")
@@ -165,6 +178,17 @@ struct CodecHCICommandTests {
         try CodecCheck.command(HCI.LESetScanResponseData(data: data),
                                encodesTo: h("09 20 20  05  04 09 4D 50 59") + CodecBytes.zeros(26))
         try CodecCheck.command(HCI.LESetScanResponseData(data: []), encodesTo: h("09 20 20  00") + CodecBytes.zeros(31))
+    }
+
+    @Test(arguments: [0, 1, 7, 30, 31])
+    func advertisingAndScanResponseDataDifferOnlyInOpcode(count: Int) throws {
+        // 7.8.7 and 7.8.8 share one layout (HCIAdvertisingDataCommand).
+        let data = (0..<count).map { UInt8(truncatingIfNeeded: 0xA0 + $0) }
+        let adv = HCI.LESetAdvertisingData(data: data).packetBytes()
+        let rsp = HCI.LESetScanResponseData(data: data).packetBytes()
+        #expect(adv.prefix(2) == [0x08, 0x20] && rsp.prefix(2) == [0x09, 0x20])
+        #expect(adv.dropFirst(2) == rsp.dropFirst(2))
+        #expect(try HCI.LESetScanResponseData(parameterBytes: Array(adv.dropFirst(3))).data == data)
     }
 
     @Test(arguments: [(true, "0A 20 01 01"), (false, "0A 20 01 00")])
@@ -225,6 +249,41 @@ struct CodecHCICommandTests {
         #expect(!HCI.LECreateConnectionCancel.completesWithStatus)
     }
 
+    @Test func leReadSupportedStates() throws {
+        // 7.8.27: OGF 0x08 OCF 0x001C.
+        try CodecCheck.command(HCI.LEReadSupportedStates(), encodesTo: h("1C 20 00"))
+    }
+
+    // MARK: Filter Accept List (7.8.14 - 7.8.17)
+
+    @Test func leReadFilterAcceptListSize() throws {
+        // 7.8.14: OGF 0x08 OCF 0x000F.
+        try CodecCheck.command(HCI.LEReadFilterAcceptListSize(), encodesTo: h("0F 20 00"))
+    }
+
+    @Test func leClearFilterAcceptList() throws {
+        // 7.8.15: OGF 0x08 OCF 0x0010.
+        try CodecCheck.command(HCI.LEClearFilterAcceptList(), encodesTo: h("10 20 00"))
+    }
+
+    @Test func leAddDeviceToFilterAcceptList() throws {
+        // 7.8.16: OGF 0x08 OCF 0x0011; Address_Type, Address (6).
+        try CodecCheck.command(HCI.LEAddDeviceToFilterAcceptList(addressType: 1, address: addr("c0:11:22:33:44:55")),
+                               encodesTo: h("11 20 07  01  55 44 33 22 11 C0"))
+        // 0xFF: anonymous advertisements.
+        try CodecCheck.command(HCI.LEAddDeviceToFilterAcceptList(addressType: 0xFF, address: .zero),
+                               encodesTo: h("11 20 07  FF  00 00 00 00 00 00"))
+    }
+
+    @Test func leRemoveDeviceFromFilterAcceptList() throws {
+        // 7.8.17: OGF 0x08 OCF 0x0012; Address_Type, Address (6).
+        try CodecCheck.command(HCI.LERemoveDeviceFromFilterAcceptList(addressType: 0,
+                                                                      address: addr("00:1a:7d:da:71:13")),
+                               encodesTo: h("12 20 07  00  13 71 DA 7D 1A 00"))
+    }
+
+    // MARK: Procedures on a connection (7.8.18, 7.8.21, 7.8.31 - 7.8.35, 7.8.46)
+
     @Test func leConnectionUpdate() throws {
         // 7.8.18: OGF 0x08 OCF 0x0013; Connection_Handle (2), Connection_Interval_Min (2),
         // Connection_Interval_Max (2), Max_Latency (2), Supervision_Timeout (2), Min_CE_Length (2),
@@ -237,9 +296,111 @@ struct CodecHCICommandTests {
         #expect(HCI.LEConnectionUpdate.completesWithStatus)
     }
 
+    @Test func leReadRemoteFeatures() throws {
+        // 7.8.21: OGF 0x08 OCF 0x0016; Connection_Handle (2). Command Status, then LE Read Remote
+        // Features Complete.
+        try CodecCheck.command(HCI.LEReadRemoteFeatures(handle: 0x0040), encodesTo: h("16 20 02  40 00"))
+        #expect(HCI.LEReadRemoteFeatures.completesWithStatus)
+    }
+
+    @Test func leRemoteConnectionParameterRequestReply() throws {
+        // 7.8.31: OGF 0x08 OCF 0x0020; Connection_Handle (2), Interval_Min (2), Interval_Max (2),
+        // Max_Latency (2), Timeout (2), Min_CE_Length (2), Max_CE_Length (2): 14 bytes.
+        try CodecCheck.command(
+            HCI.LERemoteConnectionParameterRequestReply(handle: 0x0040, intervalMin: 0x0010, intervalMax: 0x0018,
+                                                        maxLatency: 1, supervisionTimeout: 0x01F4),
+            encodesTo: h("20 20 0E  40 00  10 00  18 00  01 00  F4 01  00 00  00 00"))
+        try CodecCheck.command(
+            HCI.LERemoteConnectionParameterRequestReply(handle: 0x0EFF, intervalMin: 6, intervalMax: 0x0C80,
+                                                        maxLatency: 0x01F3, supervisionTimeout: 0x0C80,
+                                                        minCELength: 0x0102, maxCELength: 0x0304),
+            encodesTo: h("20 20 0E  FF 0E  06 00  80 0C  F3 01  80 0C  02 01  04 03"))
+        #expect(!HCI.LERemoteConnectionParameterRequestReply.completesWithStatus)
+    }
+
+    @Test func leRemoteConnectionParameterRequestNegativeReply() throws {
+        // 7.8.32: OGF 0x08 OCF 0x0021; Connection_Handle (2), Reason (1), by default Unacceptable
+        // Connection Parameters (0x3B).
+        try CodecCheck.command(HCI.LERemoteConnectionParameterRequestNegativeReply(handle: 0x0040),
+                               encodesTo: h("21 20 03  40 00  3B"))
+        try CodecCheck.command(HCI.LERemoteConnectionParameterRequestNegativeReply(handle: 0x0041,
+                                                                                   reason: .unspecifiedError),
+                               encodesTo: h("21 20 03  41 00  1F"))
+    }
+
+    @Test func leSetDataLength() throws {
+        // 7.8.33: OGF 0x08 OCF 0x0022; Connection_Handle (2), TX_Octets (2), TX_Time (2).
+        try CodecCheck.command(HCI.LESetDataLength(handle: 0x0040, txOctets: 251, txTime: 2120),
+                               encodesTo: h("22 20 06  40 00  FB 00  48 08"))
+    }
+
+    @Test func leReadSuggestedDefaultDataLength() throws {
+        // 7.8.34: OGF 0x08 OCF 0x0023.
+        try CodecCheck.command(HCI.LEReadSuggestedDefaultDataLength(), encodesTo: h("23 20 00"))
+    }
+
+    @Test func leWriteSuggestedDefaultDataLength() throws {
+        // 7.8.35: OGF 0x08 OCF 0x0024; Suggested_Max_TX_Octets (2), Suggested_Max_TX_Time (2).
+        try CodecCheck.command(HCI.LEWriteSuggestedDefaultDataLength(maxTxOctets: 251, maxTxTime: 2120),
+                               encodesTo: h("24 20 04  FB 00  48 08"))
+        try CodecCheck.command(HCI.LEWriteSuggestedDefaultDataLength(maxTxOctets: 27, maxTxTime: 328),
+                               encodesTo: h("24 20 04  1B 00  48 01"))
+    }
+
+    @Test func leReadMaximumDataLength() throws {
+        // 7.8.46: OGF 0x08 OCF 0x002F.
+        try CodecCheck.command(HCI.LEReadMaximumDataLength(), encodesTo: h("2F 20 00"))
+    }
+
+    // MARK: Encryption (7.8.22 - 7.8.26)
+
+    @Test func leEncrypt() throws {
+        // 7.8.22: OGF 0x08 OCF 0x0017; Key (16), Plaintext_Data (16), each least significant octet
+        // first: FIPS-197 C.1 reversed.
+        let key = Array(h("00 01 02 03 04 05 06 07 08 09 0A 0B 0C 0D 0E 0F").reversed())
+        let plaintext = Array(h("00 11 22 33 44 55 66 77 88 99 AA BB CC DD EE FF").reversed())
+        try CodecCheck.command(HCI.LEEncrypt(key: key, plaintext: plaintext), encodesTo: h("""
+            17 20 20  0F 0E 0D 0C 0B 0A 09 08 07 06 05 04 03 02 01 00
+            FF EE DD CC BB AA 99 88 77 66 55 44 33 22 11 00
+            """))
+        // Shorter values are zero-padded to their 16-octet fields.
+        #expect(HCI.LEEncrypt(key: [1], plaintext: [2]).packetBytes()
+                == h("17 20 20  01") + CodecBytes.zeros(15) + h("02") + CodecBytes.zeros(15))
+    }
+
     @Test func leRand() throws {
         // 7.8.23: OGF 0x08 OCF 0x0018.
         try CodecCheck.command(HCI.LERand(), encodesTo: h("18 20 00"))
+    }
+
+    @Test func leEnableEncryption() throws {
+        // 7.8.24: OGF 0x08 OCF 0x0019; Connection_Handle (2), Random_Number (8),
+        // Encrypted_Diversifier (2), Long_Term_Key (16): 28 bytes. Command Status, then Encryption
+        // Change or Encryption Key Refresh Complete.
+        let ltk = (1...16).map { UInt8($0) }
+        try CodecCheck.command(
+            HCI.LEEnableEncryption(handle: 0x0040, random: 0x0123_4567_89AB_CDEF, ediv: 0xBEEF, ltk: ltk),
+            encodesTo: h("""
+                19 20 1C  40 00  EF CD AB 89 67 45 23 01  EF BE
+                01 02 03 04 05 06 07 08 09 0A 0B 0C 0D 0E 0F 10
+                """))
+        // LE Secure Connections keys: Rand and EDIV zero.
+        try CodecCheck.command(HCI.LEEnableEncryption(handle: 0x0001, random: 0, ediv: 0, ltk: CodecBytes.zeros(16)),
+                               encodesTo: h("19 20 1C  01 00  00 00 00 00 00 00 00 00  00 00") + CodecBytes.zeros(16))
+        #expect(HCI.LEEnableEncryption.completesWithStatus)
+    }
+
+    @Test func leLongTermKeyRequestReply() throws {
+        // 7.8.25: OGF 0x08 OCF 0x001A; Connection_Handle (2), Long_Term_Key (16).
+        let ltk = (0xA0...0xAF).map { UInt8($0) }
+        try CodecCheck.command(HCI.LELongTermKeyRequestReply(handle: 0x0040, ltk: ltk),
+                               encodesTo: h("1A 20 12  40 00  A0 A1 A2 A3 A4 A5 A6 A7 A8 A9 AA AB AC AD AE AF"))
+        #expect(!HCI.LELongTermKeyRequestReply.completesWithStatus)
+    }
+
+    @Test func leLongTermKeyRequestNegativeReply() throws {
+        // 7.8.26: OGF 0x08 OCF 0x001B; Connection_Handle (2).
+        try CodecCheck.command(HCI.LELongTermKeyRequestNegativeReply(handle: 0x0040), encodesTo: h("1B 20 02  40 00"))
     }
 
     // MARK: LE extended advertising, scanning, connecting (7.8.52 - 7.8.66)
@@ -306,6 +467,18 @@ struct CodecHCICommandTests {
                                encodesTo: h("38 20 04  03  02  01  00"))
     }
 
+    @Test(arguments: [0, 1, 31, 251])
+    func extendedAdvertisingAndScanResponseDataDifferOnlyInOpcode(count: Int) throws {
+        // 7.8.54 and 7.8.55 share one layout (HCIExtendedAdvertisingDataCommand).
+        let data = (0..<count).map { UInt8(truncatingIfNeeded: 0x5A &+ $0) }
+        let adv = HCI.LESetExtendedAdvertisingData(handle: 4, operation: 1, fragmentPreference: 0, data: data)
+        let rsp = HCI.LESetExtendedScanResponseData(handle: 4, operation: 1, fragmentPreference: 0, data: data)
+        #expect(adv.packetBytes().prefix(2) == [0x37, 0x20] && rsp.packetBytes().prefix(2) == [0x38, 0x20])
+        #expect(adv.packetBytes().dropFirst(2) == rsp.packetBytes().dropFirst(2))
+        let parsed = try HCI.LESetExtendedScanResponseData(parameterBytes: Array(adv.packetBytes().dropFirst(3)))
+        #expect(parsed == rsp)
+    }
+
     @Test func leSetExtendedAdvertisingEnable() throws {
         // 7.8.56: OGF 0x08 OCF 0x0039; Enable, Num_Sets, then per set (Vol 4 Part E 5.2: arrayed
         // parameters interleave) Advertising_Handle[i], Duration[i] (2),
@@ -320,9 +493,24 @@ struct CodecHCICommandTests {
         try CodecCheck.command(Enable(enable: false, sets: []), encodesTo: h("39 20 02  00  00"))
     }
 
+    @Test func leReadMaximumAdvertisingDataLength() throws {
+        // 7.8.57: OGF 0x08 OCF 0x003A.
+        try CodecCheck.command(HCI.LEReadMaximumAdvertisingDataLength(), encodesTo: h("3A 20 00"))
+    }
+
+    @Test func leReadNumberOfSupportedAdvertisingSets() throws {
+        // 7.8.58: OGF 0x08 OCF 0x003B.
+        try CodecCheck.command(HCI.LEReadNumberOfSupportedAdvertisingSets(), encodesTo: h("3B 20 00"))
+    }
+
     @Test func leRemoveAdvertisingSet() throws {
         // 7.8.59: OGF 0x08 OCF 0x003C; Advertising_Handle.
         try CodecCheck.command(HCI.LERemoveAdvertisingSet(handle: 3), encodesTo: h("3C 20 01  03"))
+    }
+
+    @Test func leClearAdvertisingSets() throws {
+        // 7.8.60: OGF 0x08 OCF 0x003D.
+        try CodecCheck.command(HCI.LEClearAdvertisingSets(), encodesTo: h("3D 20 00"))
     }
 
     @Test func leSetExtendedScanParameters() throws {
@@ -382,6 +570,7 @@ struct CodecHCICommandTests {
         // Vol 4 Part E 5.4.1: OGF in the upper 6 bits, OCF in the lower 10.
         let table: [(HCIOpcode, UInt16, UInt16)] = [
             (HCI.Disconnect.opcode, 0x01, 0x0006),
+            (HCI.ReadRemoteVersionInformation.opcode, 0x01, 0x001D),
             (HCI.SetEventMask.opcode, 0x03, 0x0001),
             (HCI.Reset.opcode, 0x03, 0x0003),
             (HCI.ReadLocalVersionInformation.opcode, 0x04, 0x0001),
@@ -395,6 +584,7 @@ struct CodecHCICommandTests {
             (HCI.LEReadLocalSupportedFeatures.opcode, 0x08, 0x0003),
             (HCI.LESetRandomAddress.opcode, 0x08, 0x0005),
             (HCI.LESetAdvertisingParameters.opcode, 0x08, 0x0006),
+            (HCI.LEReadAdvertisingPhysicalChannelTxPower.opcode, 0x08, 0x0007),
             (HCI.LESetAdvertisingData.opcode, 0x08, 0x0008),
             (HCI.LESetScanResponseData.opcode, 0x08, 0x0009),
             (HCI.LESetAdvertisingEnable.opcode, 0x08, 0x000A),
@@ -402,14 +592,33 @@ struct CodecHCICommandTests {
             (HCI.LESetScanEnable.opcode, 0x08, 0x000C),
             (HCI.LECreateConnection.opcode, 0x08, 0x000D),
             (HCI.LECreateConnectionCancel.opcode, 0x08, 0x000E),
+            (HCI.LEReadFilterAcceptListSize.opcode, 0x08, 0x000F),
+            (HCI.LEClearFilterAcceptList.opcode, 0x08, 0x0010),
+            (HCI.LEAddDeviceToFilterAcceptList.opcode, 0x08, 0x0011),
+            (HCI.LERemoveDeviceFromFilterAcceptList.opcode, 0x08, 0x0012),
             (HCI.LEConnectionUpdate.opcode, 0x08, 0x0013),
+            (HCI.LEReadRemoteFeatures.opcode, 0x08, 0x0016),
+            (HCI.LEEncrypt.opcode, 0x08, 0x0017),
             (HCI.LERand.opcode, 0x08, 0x0018),
+            (HCI.LEEnableEncryption.opcode, 0x08, 0x0019),
+            (HCI.LELongTermKeyRequestReply.opcode, 0x08, 0x001A),
+            (HCI.LELongTermKeyRequestNegativeReply.opcode, 0x08, 0x001B),
+            (HCI.LEReadSupportedStates.opcode, 0x08, 0x001C),
+            (HCI.LERemoteConnectionParameterRequestReply.opcode, 0x08, 0x0020),
+            (HCI.LERemoteConnectionParameterRequestNegativeReply.opcode, 0x08, 0x0021),
+            (HCI.LESetDataLength.opcode, 0x08, 0x0022),
+            (HCI.LEReadSuggestedDefaultDataLength.opcode, 0x08, 0x0023),
+            (HCI.LEWriteSuggestedDefaultDataLength.opcode, 0x08, 0x0024),
+            (HCI.LEReadMaximumDataLength.opcode, 0x08, 0x002F),
             (HCI.LESetAdvertisingSetRandomAddress.opcode, 0x08, 0x0035),
             (HCI.LESetExtendedAdvertisingParameters.opcode, 0x08, 0x0036),
             (HCI.LESetExtendedAdvertisingData.opcode, 0x08, 0x0037),
             (HCI.LESetExtendedScanResponseData.opcode, 0x08, 0x0038),
             (HCI.LESetExtendedAdvertisingEnable.opcode, 0x08, 0x0039),
+            (HCI.LEReadMaximumAdvertisingDataLength.opcode, 0x08, 0x003A),
+            (HCI.LEReadNumberOfSupportedAdvertisingSets.opcode, 0x08, 0x003B),
             (HCI.LERemoveAdvertisingSet.opcode, 0x08, 0x003C),
+            (HCI.LEClearAdvertisingSets.opcode, 0x08, 0x003D),
             (HCI.LESetExtendedScanParameters.opcode, 0x08, 0x0041),
             (HCI.LESetExtendedScanEnable.opcode, 0x08, 0x0042),
             (HCI.LEExtendedCreateConnection.opcode, 0x08, 0x0043),

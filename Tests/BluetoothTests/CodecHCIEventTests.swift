@@ -39,6 +39,27 @@ struct CodecHCIEventTests {
         }
     }
 
+    @Test func readRemoteVersionInformationComplete() throws {
+        // 7.7.12: Status, Connection_Handle (2), Version, Company_Identifier (2), Subversion (2).
+        // The host's table does not parse it (see unknownEventCode).
+        try CodecCheck.eventParameters(
+            HCI.ReadRemoteVersionInformationComplete(status: .success, handle: 0x0040, version: 0x0D,
+                                                     manufacturer: 0x0002, subversion: 0x1234),
+            h("0C 08  00  40 00  0D  02 00  34 12"))
+    }
+
+    @Test func encryptionKeyRefreshComplete() throws {
+        // 7.7.39: Status, Connection_Handle (2).
+        try CodecCheck.event(HCI.EncryptionKeyRefreshComplete(status: .success, handle: 0x0040),
+                             h("30 03  00  40 00")) {
+            if case .encryptionKeyRefreshComplete(let e) = $0 { e } else { nil }
+        }
+        try CodecCheck.event(HCI.EncryptionKeyRefreshComplete(status: .micFailure, handle: 0x0EFF),
+                             h("30 03  3D  FF 0E")) {
+            if case .encryptionKeyRefreshComplete(let e) = $0 { e } else { nil }
+        }
+    }
+
     @Test func commandComplete() throws {
         // 7.7.14: Num_HCI_Command_Packets, Command_Opcode (2), Return_Parameters.
         let reset = HCI.CommandComplete(numHCICommandPackets: 5, opcode: HCI.Reset.opcode, returnParameters: [0x00])
@@ -262,6 +283,50 @@ struct CodecHCIEventTests {
         #expect(type.dataStatus == 0)
     }
 
+    @Test func leReadRemoteFeaturesComplete() throws {
+        // 7.7.65.4: Subevent_Code 0x04, Status, Connection_Handle (2), LE_Features (8). The host's
+        // table does not parse it (see unknownLESubevent).
+        try CodecCheck.eventParameters(
+            HCI.LEReadRemoteFeaturesComplete(status: .success, handle: 0x0040,
+                                             features: [.encryption, .dataPacketLengthExtension, .extendedAdvertising]),
+            h("3E 0C  04  00  40 00  21 10 00 00 00 00 00 00"))
+    }
+
+    @Test func leLongTermKeyRequest() throws {
+        // 7.7.65.5: Subevent_Code 0x05, Connection_Handle (2), Random_Number (8),
+        // Encrypted_Diversifier (2).
+        try CodecCheck.event(HCI.LELongTermKeyRequest(handle: 0x0040, random: 0x0123_4567_89AB_CDEF, ediv: 0xBEEF),
+                             h("3E 0D  05  40 00  EF CD AB 89 67 45 23 01  EF BE")) {
+            if case .leLongTermKeyRequest(let e) = $0 { e } else { nil }
+        }
+        // LE Secure Connections: Rand and EDIV zero.
+        try CodecCheck.event(HCI.LELongTermKeyRequest(handle: 0x0001, random: 0, ediv: 0),
+                             h("3E 0D  05  01 00  00 00 00 00 00 00 00 00  00 00")) {
+            if case .leLongTermKeyRequest(let e) = $0 { e } else { nil }
+        }
+    }
+
+    @Test func leRemoteConnectionParameterRequest() throws {
+        // 7.7.65.6: Subevent_Code 0x06, Connection_Handle (2), Interval_Min (2), Interval_Max (2),
+        // Max_Latency (2), Timeout (2).
+        try CodecCheck.event(HCI.LERemoteConnectionParameterRequest(handle: 0x0040, intervalMin: 0x0010,
+                                                                    intervalMax: 0x0018, maxLatency: 1,
+                                                                    supervisionTimeout: 0x01F4),
+                             h("3E 0B  06  40 00  10 00  18 00  01 00  F4 01")) {
+            if case .leRemoteConnectionParameterRequest(let e) = $0 { e } else { nil }
+        }
+    }
+
+    @Test func leDataLengthChange() throws {
+        // 7.7.65.7: Subevent_Code 0x07, Connection_Handle (2), Max_TX_Octets (2), Max_TX_Time (2),
+        // Max_RX_Octets (2), Max_RX_Time (2).
+        try CodecCheck.event(HCI.LEDataLengthChange(handle: 0x0040, maxTxOctets: 251, maxTxTime: 2120,
+                                                    maxRxOctets: 27, maxRxTime: 328),
+                             h("3E 0B  07  40 00  FB 00  48 08  1B 00  48 01")) {
+            if case .leDataLengthChange(let e) = $0 { e } else { nil }
+        }
+    }
+
     @Test func leScanTimeout() throws {
         // 7.7.65.17: Subevent_Code 0x11 only.
         #expect(HCI.LEScanTimeout().packetBytes() == h("3E 01 11"))
@@ -298,9 +363,9 @@ struct CodecHCIEventTests {
         // LE Read Remote Features Complete (0x04): Status, Connection_Handle, LE_Features (8).
         #expect(try HCIEvent(parsing: h("3E 0C  04  00  40 00  01 00 00 00 00 00 00 00"))
                 == .leMeta(subevent: 0x04, parameters: h("00 40 00 01 00 00 00 00 00 00 00")))
-        // LE Data Length Change (0x07) with its parameters.
-        #expect(try HCIEvent(parsing: h("3E 0B  07  40 00  FB 00 48 08  FB 00 48 08"))
-                == .leMeta(subevent: 0x07, parameters: h("40 00 FB 00 48 08 FB 00 48 08")))
+        // LE PHY Update Complete (0x0C): Status, Connection_Handle, TX_PHY, RX_PHY.
+        #expect(try HCIEvent(parsing: h("3E 06  0C  00  40 00  02  02"))
+                == .leMeta(subevent: 0x0C, parameters: h("00 40 00 02 02")))
         #expect(try HCIEvent(parsing: h("3E 01  FF")) == .leMeta(subevent: 0xFF, parameters: []))
     }
 
@@ -331,6 +396,10 @@ struct CodecHCIEventTests {
         "3E 0A  01  00 40 00 01 00 FF EE DD CC", // LE Connection Complete cut in the address
         "3E 08  03  00 40 00 06 00 04 00",       // LE Connection Update Complete without timeout
         "3E 05  12  00 00 40 00",                // LE Advertising Set Terminated without events
+        "30 02  00 40",                          // Encryption Key Refresh Complete with half a handle
+        "3E 0C  05  40 00 EF CD AB 89 67 45 23 01 EF",  // LTK Request with half an EDIV
+        "3E 0A  06  40 00 10 00 18 00 01 00 F4",  // Remote Connection Parameter Request, half a timeout
+        "3E 09  07  40 00 FB 00 48 08 1B 00",    // Data Length Change without Max_RX_Time
         "3E 0B  02  01  00 00 FF EE DD CC BB AA 14",  // advertising data length 20, no data
         "3E 0E  02  01  00 00 FF EE DD CC BB AA 03 02 01 06",  // RSSI missing
         "3E 0E  0D  01  13 00 00 FF EE DD CC BB AA 01 00 FF",  // extended report cut

@@ -116,6 +116,79 @@ struct CodecHCIReturnParameterTests {
                                         inEvent: h("0E 0C 01 18 20  00  EF CD AB 89 67 45 23 01"))
     }
 
+    @Test func leReadAdvertisingPhysicalChannelTxPower() throws {
+        // 7.8.6: TX_Power_Level (1, signed).
+        try CodecCheck.returnParameters(HCI.LEReadAdvertisingPhysicalChannelTxPower.self, .init(txPower: -10),
+                                        inEvent: h("0E 05 01 07 20  00  F6"))
+    }
+
+    @Test func leReadFilterAcceptListSize() throws {
+        // 7.8.14: Filter_Accept_List_Size (1).
+        try CodecCheck.returnParameters(HCI.LEReadFilterAcceptListSize.self, .init(size: 16),
+                                        inEvent: h("0E 05 01 0F 20  00  10"))
+    }
+
+    @Test func leEncrypt() throws {
+        // 7.8.22: Encrypted_Data (16, least significant octet first): FIPS-197 C.1's ciphertext
+        // reversed.
+        let encrypted = Array(h("69 C4 E0 D8 6A 7B 04 30 D8 CD B7 80 70 B4 C5 5A").reversed())
+        try CodecCheck.returnParameters(HCI.LEEncrypt.self, .init(encrypted: encrypted),
+                                        inEvent: h("0E 14 01 17 20  00  5A C5 B4 70 80 B7 CD D8 30 04 7B 6A D8 E0 C4 69"))
+    }
+
+    @Test func handleOnlyReturnParameters() throws {
+        // 7.8.25, 7.8.26, 7.8.31, 7.8.32, 7.8.33: Connection_Handle (2).
+        let handleOnly: [Any.Type] = [
+            HCI.LELongTermKeyRequestReply.Return.self, HCI.LELongTermKeyRequestNegativeReply.Return.self,
+            HCI.LERemoteConnectionParameterRequestReply.Return.self,
+            HCI.LERemoteConnectionParameterRequestNegativeReply.Return.self, HCI.LESetDataLength.Return.self,
+        ]
+        for t in handleOnly { #expect(ObjectIdentifier(t) == ObjectIdentifier(HCI.HandleReturn.self), "\(t)") }
+        try CodecCheck.returnParameters(HCI.LELongTermKeyRequestReply.self, .init(handle: 0x0040),
+                                        inEvent: h("0E 06 01 1A 20  00  40 00"))
+        try CodecCheck.returnParameters(HCI.LELongTermKeyRequestNegativeReply.self, .init(handle: 0x0041),
+                                        inEvent: h("0E 06 01 1B 20  00  41 00"))
+        try CodecCheck.returnParameters(HCI.LERemoteConnectionParameterRequestReply.self, .init(handle: 0x0EFF),
+                                        inEvent: h("0E 06 01 20 20  00  FF 0E"))
+        try CodecCheck.returnParameters(HCI.LERemoteConnectionParameterRequestNegativeReply.self, .init(handle: 1),
+                                        inEvent: h("0E 06 01 21 20  00  01 00"))
+        try CodecCheck.returnParameters(HCI.LESetDataLength.self, .init(handle: 0x0040),
+                                        inEvent: h("0E 06 01 22 20  00  40 00"))
+    }
+
+    @Test func leReadSupportedStates() throws {
+        // 7.8.27: LE_States (8).
+        try CodecCheck.returnParameters(HCI.LEReadSupportedStates.self, .init(states: 0x0000_03FF_FFFF_FFFF),
+                                        inEvent: h("0E 0C 01 1C 20  00  FF FF FF FF FF 03 00 00"))
+    }
+
+    @Test func leReadSuggestedDefaultDataLength() throws {
+        // 7.8.34: Suggested_Max_TX_Octets (2), Suggested_Max_TX_Time (2).
+        try CodecCheck.returnParameters(HCI.LEReadSuggestedDefaultDataLength.self,
+                                        .init(maxTxOctets: 27, maxTxTime: 328),
+                                        inEvent: h("0E 08 01 23 20  00  1B 00  48 01"))
+    }
+
+    @Test func leReadMaximumDataLength() throws {
+        // 7.8.46: Supported_Max_TX_Octets (2), Supported_Max_TX_Time (2), Supported_Max_RX_Octets
+        // (2), Supported_Max_RX_Time (2).
+        try CodecCheck.returnParameters(HCI.LEReadMaximumDataLength.self,
+                                        .init(maxTxOctets: 251, maxTxTime: 2120, maxRxOctets: 0x00FA, maxRxTime: 17040),
+                                        inEvent: h("0E 0C 01 2F 20  00  FB 00  48 08  FA 00  90 42"))
+    }
+
+    @Test func leReadMaximumAdvertisingDataLength() throws {
+        // 7.8.57: Max_Advertising_Data_Length (2).
+        try CodecCheck.returnParameters(HCI.LEReadMaximumAdvertisingDataLength.self, .init(maxLength: 1650),
+                                        inEvent: h("0E 06 01 3A 20  00  72 06"))
+    }
+
+    @Test func leReadNumberOfSupportedAdvertisingSets() throws {
+        // 7.8.58: Num_Supported_Advertising_Sets (1).
+        try CodecCheck.returnParameters(HCI.LEReadNumberOfSupportedAdvertisingSets.self, .init(count: 16),
+                                        inEvent: h("0E 05 01 3B 20  00  10"))
+    }
+
     @Test func leSetExtendedAdvertisingParameters() throws {
         // 7.8.53: Selected_TX_Power (1, signed).
         try CodecCheck.returnParameters(HCI.LESetExtendedAdvertisingParameters.self, .init(selectedTxPower: -4),
@@ -136,7 +209,11 @@ struct CodecHCIReturnParameterTests {
             HCI.LESetExtendedAdvertisingData.Return.self, HCI.LESetExtendedScanResponseData.Return.self,
             HCI.LESetExtendedAdvertisingEnable.Return.self, HCI.LERemoveAdvertisingSet.Return.self,
             HCI.LESetExtendedScanParameters.Return.self, HCI.LESetExtendedScanEnable.Return.self,
-            HCI.LEExtendedCreateConnection.Return.self,
+            HCI.LEExtendedCreateConnection.Return.self, HCI.ReadRemoteVersionInformation.Return.self,
+            HCI.LEClearFilterAcceptList.Return.self, HCI.LEAddDeviceToFilterAcceptList.Return.self,
+            HCI.LERemoveDeviceFromFilterAcceptList.Return.self, HCI.LEReadRemoteFeatures.Return.self,
+            HCI.LEEnableEncryption.Return.self, HCI.LEWriteSuggestedDefaultDataLength.Return.self,
+            HCI.LEClearAdvertisingSets.Return.self,
         ]
         for t in noReturn { #expect(ObjectIdentifier(t) == ObjectIdentifier(HCI.NoReturn.self), "\(t)") }
         // Reset complete: Status only.

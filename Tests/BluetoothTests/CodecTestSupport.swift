@@ -198,6 +198,34 @@ enum CodecCheck {
             }
         }
     }
+
+    /// For events the host's table leaves unparsed (the virtual controller sends them): `value`
+    /// encodes to exactly `bytes`, the struct parses its parameters back to `value`, and every
+    /// truncation of them throws `DecodeError`.
+    static func eventParameters<E: HCIEventParameters & Equatable>(_ value: E, _ bytes: [UInt8],
+                                                                   sourceLocation: SourceLocation = #_sourceLocation)
+        throws {
+        #expect(value.packetBytes() == bytes, sourceLocation: sourceLocation)
+        try #require(bytes.count >= 2, sourceLocation: sourceLocation)
+        #expect(bytes[0] == E.eventCode, sourceLocation: sourceLocation)
+        #expect(Int(bytes[1]) == bytes.count - 2, sourceLocation: sourceLocation)
+        var skip = 2
+        if let sub = E.subeventCode {
+            #expect(bytes.count >= 3 && bytes[2] == sub, sourceLocation: sourceLocation)
+            skip = 3
+        }
+        let params = Array(bytes.dropFirst(skip))
+        var r = ByteReader(params)
+        #expect(try E(parameters: &r) == value, sourceLocation: sourceLocation)
+        #expect(r.isAtEnd, sourceLocation: sourceLocation)
+        for n in 0..<params.count {
+            #expect(throws: DecodeError.self, "parameters cut to \(n) of \(params.count) bytes",
+                    sourceLocation: sourceLocation) {
+                var cut = ByteReader(Array(params.prefix(n)))
+                _ = try E(parameters: &cut)
+            }
+        }
+    }
 }
 
 /// The helpers themselves: a malformed literal must fail the test that wrote it.

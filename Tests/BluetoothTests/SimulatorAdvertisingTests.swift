@@ -215,7 +215,7 @@ struct SimulatorAdvertisingTests {
         #expect(s == .commandDisallowed)
         // Reset clears the choice; extended first, then legacy is refused.
         try await host.ok(HCI.Reset())
-        #expect(try await host.status(HCI.Sim.LEReadMaximumAdvertisingDataLength()) == .success)
+        #expect(try await host.status(HCI.LEReadMaximumAdvertisingDataLength()) == .success)
         #expect(try await host.status(HCI.LESetAdvertisingEnable(enable: false)) == .commandDisallowed)
         #expect(try await host.status(HCI.LESetScanParameters(active: false, interval: 0x10, window: 0x10,
                                                               ownAddressType: 0)) == .commandDisallowed)
@@ -321,10 +321,10 @@ struct SimulatorExtendedTests {
             == .commandDisallowed)
         #expect(try await adv.status(HCI.LERemoveAdvertisingSet(handle: 9)) == HCIStatus(0x42))
         try await adv.ok(HCI.LERemoveAdvertisingSet(handle: 2))
-        try await adv.ok(HCI.Sim.LEClearAdvertisingSets())
-        let n = try await adv.command(HCI.Sim.LEReadNumberOfSupportedAdvertisingSets())
+        try await adv.ok(HCI.LEClearAdvertisingSets())
+        let n = try await adv.command(HCI.LEReadNumberOfSupportedAdvertisingSets())
         #expect(n == [0x00, 16])
-        let m = try await adv.command(HCI.Sim.LEReadMaximumAdvertisingDataLength())
+        let m = try await adv.command(HCI.LEReadMaximumAdvertisingDataLength())
         #expect(m == [0x00, 0x72, 0x06])
     }
 

@@ -246,15 +246,15 @@ struct SimulatorConnectionTests {
             intervalMin: 16, intervalMax: 24, maxLatency: 1, supervisionTimeout: 500)))
         let req = try await central.next("parameter request") { $0.type == .event && $0.bytes.count > 2 && $0.bytes[2] == 0x06 }
         var r = ByteReader(Array(req.bytes.dropFirst(3)))
-        let request = try HCI.Sim.LERemoteConnectionParameterRequest(parameters: &r)
+        let request = try HCI.LERemoteConnectionParameterRequest(parameters: &r)
         #expect(request == .init(handle: ch, intervalMin: 16, intervalMax: 24, maxLatency: 1, supervisionTimeout: 500))
         // Rejected first, then a new request accepted with the central's choice.
-        try await central.ok(HCI.Sim.LERemoteConnectionParameterRequestNegativeReply(handle: ch))
+        try await central.ok(HCI.LERemoteConnectionParameterRequestNegativeReply(handle: ch))
         #expect(try await updateComplete(peripheral).status == .unacceptableConnectionParameters)
         try await peripheral.ok(HCI.LEConnectionUpdate(handle: ph, connection: .init(
             intervalMin: 16, intervalMax: 24, maxLatency: 1, supervisionTimeout: 500)))
         _ = try await central.next("parameter request") { $0.type == .event && $0.bytes.count > 2 && $0.bytes[2] == 0x06 }
-        try await central.ok(HCI.Sim.LERemoteConnectionParameterRequestReply(
+        try await central.ok(HCI.LERemoteConnectionParameterRequestReply(
             handle: ch, intervalMin: 20, intervalMax: 20, maxLatency: 1, supervisionTimeout: 500))
         #expect(try await updateComplete(central).interval == 20)
         #expect(try await updateComplete(peripheral).interval == 20)
@@ -296,24 +296,24 @@ struct SimulatorConnectionTests {
 
     @Test func remoteFeaturesVersionAndDataLength() async throws {
         let (central, peripheral, ch, ph) = try await connectedPair()
-        try await central.ok(HCI.Sim.LEReadRemoteFeatures(handle: ch))
+        try await central.ok(HCI.LEReadRemoteFeatures(handle: ch))
         let f = try await central.next("remote features") { $0.type == .event && $0.bytes.count > 2 && $0.bytes[2] == 0x04 }
         var r = ByteReader(Array(f.bytes.dropFirst(3)))
-        let features = try HCI.Sim.LEReadRemoteFeaturesComplete(parameters: &r)
+        let features = try HCI.LEReadRemoteFeaturesComplete(parameters: &r)
         #expect(features.handle == ch && features.features.contains(.extendedAdvertising))
-        try await central.ok(HCI.Sim.ReadRemoteVersionInformation(handle: ch))
+        try await central.ok(HCI.ReadRemoteVersionInformation(handle: ch))
         let v = try await central.next("remote version") { $0.type == .event && $0.bytes.first == 0x0C }
         #expect(Array(v.bytes.prefix(6)) == [0x0C, 0x08, 0x00, UInt8(ch & 0xFF), UInt8(ch >> 8), 0x0D])
         // Data length: both hosts hear the change.
-        let set = try await peripheral.command(HCI.Sim.LESetDataLength(handle: ph, txOctets: 251, txTime: 2120))
+        let set = try await peripheral.command(HCI.LESetDataLength(handle: ph, txOctets: 251, txTime: 2120))
         #expect(set == [0x00, UInt8(ph & 0xFF), UInt8(ph >> 8)])
         let pc = try await peripheral.next("data length") { $0.type == .event && $0.bytes.count > 2 && $0.bytes[2] == 0x07 }
         let cc = try await central.next("data length") { $0.type == .event && $0.bytes.count > 2 && $0.bytes[2] == 0x07 }
         var pr = ByteReader(Array(pc.bytes.dropFirst(3)))
         var cr = ByteReader(Array(cc.bytes.dropFirst(3)))
-        #expect(try HCI.Sim.LEDataLengthChange(parameters: &pr)
+        #expect(try HCI.LEDataLengthChange(parameters: &pr)
             == .init(handle: ph, maxTxOctets: 251, maxTxTime: 2120, maxRxOctets: 27, maxRxTime: 328))
-        #expect(try HCI.Sim.LEDataLengthChange(parameters: &cr)
+        #expect(try HCI.LEDataLengthChange(parameters: &cr)
             == .init(handle: ch, maxTxOctets: 27, maxTxTime: 328, maxRxOctets: 251, maxRxTime: 2120))
     }
 
@@ -321,20 +321,20 @@ struct SimulatorConnectionTests {
         let (central, peripheral, ch, ph) = try await connectedPair()
         let ltk = (1...16).map { UInt8($0) }
         // The peripheral host has no key: PIN or Key Missing for the central.
-        try await central.ok(HCI.Sim.LEEnableEncryption(handle: ch, random: 7, ediv: 9, ltk: ltk))
+        try await central.ok(HCI.LEEnableEncryption(handle: ch, random: 7, ediv: 9, ltk: ltk))
         let req = try await peripheral.next("LTK request") { $0.type == .event && $0.bytes.count > 2 && $0.bytes[2] == 0x05 }
         var r = ByteReader(Array(req.bytes.dropFirst(3)))
-        #expect(try HCI.Sim.LELongTermKeyRequest(parameters: &r) == .init(handle: ph, random: 7, ediv: 9))
-        try await peripheral.ok(HCI.Sim.LELongTermKeyRequestNegativeReply(handle: ph))
+        #expect(try HCI.LELongTermKeyRequest(parameters: &r) == .init(handle: ph, random: 7, ediv: 9))
+        try await peripheral.ok(HCI.LELongTermKeyRequestNegativeReply(handle: ph))
         let refused = try await central.event("encryption change") { e in
             if case .encryptionChange = e { return true }
             return false
         }
         #expect(refused == .encryptionChange(.init(status: .pinOrKeyMissing, handle: ch, enabled: 0)))
         // Same key on both sides: encrypted.
-        try await central.ok(HCI.Sim.LEEnableEncryption(handle: ch, random: 7, ediv: 9, ltk: ltk))
+        try await central.ok(HCI.LEEnableEncryption(handle: ch, random: 7, ediv: 9, ltk: ltk))
         _ = try await peripheral.next("LTK request") { $0.type == .event && $0.bytes.count > 2 && $0.bytes[2] == 0x05 }
-        try await peripheral.ok(HCI.Sim.LELongTermKeyRequestReply(handle: ph, ltk: ltk))
+        try await peripheral.ok(HCI.LELongTermKeyRequestReply(handle: ph, ltk: ltk))
         for (host, h) in [(central, ch), (peripheral, ph)] {
             let e = try await host.event("encryption change") { e in
                 if case .encryptionChange = e { return true }
@@ -343,9 +343,9 @@ struct SimulatorConnectionTests {
             #expect(e == .encryptionChange(.init(status: .success, handle: h, enabled: 1)))
         }
         // A different key: MIC failure ends the link on both sides.
-        try await central.ok(HCI.Sim.LEEnableEncryption(handle: ch, random: 1, ediv: 2, ltk: Array(ltk.reversed())))
+        try await central.ok(HCI.LEEnableEncryption(handle: ch, random: 1, ediv: 2, ltk: Array(ltk.reversed())))
         _ = try await peripheral.next("LTK request") { $0.type == .event && $0.bytes.count > 2 && $0.bytes[2] == 0x05 }
-        try await peripheral.ok(HCI.Sim.LELongTermKeyRequestReply(handle: ph, ltk: ltk))
+        try await peripheral.ok(HCI.LELongTermKeyRequestReply(handle: ph, ltk: ltk))
         #expect(try await central.disconnectionComplete().reason == .micFailure)
         #expect(try await peripheral.disconnectionComplete().reason == .micFailure)
     }
@@ -356,9 +356,9 @@ struct SimulatorConnectionTests {
         let peripheral = try SimulatorHost(radio: radio)
         try await central.initialize()
         try await peripheral.initialize()
-        #expect(try await central.command(HCI.Sim.LEReadFilterAcceptListSize()) == [0x00, 16])
-        try await central.ok(HCI.Sim.LEAddDeviceToFilterAcceptList(addressType: 0, address: peripheral.address))
-        #expect(try await central.status(HCI.Sim.LEAddDeviceToFilterAcceptList(addressType: 7, address: .zero))
+        #expect(try await central.command(HCI.LEReadFilterAcceptListSize()) == [0x00, 16])
+        try await central.ok(HCI.LEAddDeviceToFilterAcceptList(addressType: 0, address: peripheral.address))
+        #expect(try await central.status(HCI.LEAddDeviceToFilterAcceptList(addressType: 7, address: .zero))
             == .invalidParameters)
         try await peripheral.advertise(.advInd)
         try await central.ok(HCI.LECreateConnection(

@@ -89,6 +89,26 @@ import Testing
         #expect(!collector.wait(timeout: 0.3) { packets, closes in !packets.isEmpty || !closes.isEmpty })
     }
 
+    @Test func openWhileOpenIsRefusedAndAfterACloseSucceeds() throws {
+        let pty = try #require(TransportTestIO.openPTY())
+        defer { close(pty.master) }
+        let transport = SerialTransport(path: pty.replica)
+        try transport.open(delegate: TransportTestCollector())
+        #expect(throws: TransportError.openFailed("\(transport.name) is already open")) {
+            try transport.open(delegate: TransportTestCollector())
+        }
+        transport.close()
+        // A closed transport opens again, on a new descriptor, and delivers to the new delegate.
+        let collector = TransportTestCollector()
+        try transport.open(delegate: collector)
+        defer { transport.close() }
+        transport.send(Self.reset)
+        #expect(TransportTestIO.read(pty.master, count: 4) == Self.reset.h4Bytes)
+        #expect(TransportTestIO.writeAll(pty.master, Self.resetComplete.h4Bytes))
+        #expect(collector.waitForPackets(1))
+        #expect(collector.received == [Self.resetComplete])
+    }
+
     @Test func aFileThatIsNotATerminalIsRejected() {
         do {
             try SerialTransport(path: "/dev/null").open(delegate: TransportTestCollector())

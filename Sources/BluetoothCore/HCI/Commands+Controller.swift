@@ -22,6 +22,17 @@ extension HCI {
         }
     }
 
+    /// Read Remote Version Information (7.1.23): Command Status, then Read Remote Version
+    /// Information Complete.
+    public struct ReadRemoteVersionInformation: HCICommand, Equatable {
+        public static let opcode = HCIOpcode(rawValue: 0x041D)
+        public static var completesWithStatus: Bool { true }
+        public var handle: UInt16
+        public init(handle: UInt16) { self.handle = handle }
+        public func encodeParameters(into w: inout ByteWriter) { w.u16(handle) }
+        public init(parameters r: inout ByteReader) throws { handle = try r.u16() }
+    }
+
     /// Set Event Mask (7.3.1).
     public struct SetEventMask: HCICommand, Equatable {
         public static let opcode = HCIOpcode(rawValue: 0x0C01)

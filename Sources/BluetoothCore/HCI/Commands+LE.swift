@@ -1,5 +1,5 @@
-// LE controller commands with legacy advertising, scanning and connection creation
-// (Core Vol 4 Part E 7.8).
+// LE controller commands with legacy advertising, scanning and connection creation, and the
+// controller's LE buffers, features and supported states (Core Vol 4 Part E 7.8).
 
 extension HCI {
     /// LE Set Event Mask (7.8.1). Bit n enables LE subevent n+1.
@@ -143,38 +143,30 @@ extension HCI {
         }
     }
 
-    /// LE Set Advertising Data (7.8.7) and LE Set Scan Response Data (7.8.8): a length and a
-    /// 31-byte field.
-    public struct LESetAdvertisingData: HCICommand, Equatable {
-        public static let opcode = HCIOpcode(rawValue: 0x2008)
-        public var data: [UInt8]
-        public init(data: [UInt8]) { self.data = data }
-        public func encodeParameters(into w: inout ByteWriter) {
-            w.u8(UInt8(min(data.count, 31)))
-            w.padded(data, to: 31)
-        }
-        public init(parameters r: inout ByteReader) throws {
-            let n = Int(try r.u8())
-            guard n <= 31 else { throw DecodeError.invalid(context: r.context, reason: "data length \(n) > 31") }
-            let field = try r.bytes(31)
-            data = Array(field[0..<n])
+    /// LE Read Advertising Physical Channel Tx Power (7.8.6).
+    public struct LEReadAdvertisingPhysicalChannelTxPower: HCIParameterlessCommand, Equatable {
+        public static let opcode = HCIOpcode(rawValue: 0x2007)
+        public init() {}
+        public struct Return: HCIReturnParameters, Equatable {
+            public var txPower: Int8
+            public init(txPower: Int8) { self.txPower = txPower }
+            public init(returnParameters r: inout ByteReader) throws { txPower = try r.i8() }
+            public func encode(into w: inout ByteWriter) { w.i8(txPower) }
         }
     }
 
-    public struct LESetScanResponseData: HCICommand, Equatable {
+    /// LE Set Advertising Data (7.8.7).
+    public struct LESetAdvertisingData: HCIAdvertisingDataCommand, Equatable {
+        public static let opcode = HCIOpcode(rawValue: 0x2008)
+        public var data: [UInt8]
+        public init(data: [UInt8]) { self.data = data }
+    }
+
+    /// LE Set Scan Response Data (7.8.8).
+    public struct LESetScanResponseData: HCIAdvertisingDataCommand, Equatable {
         public static let opcode = HCIOpcode(rawValue: 0x2009)
         public var data: [UInt8]
         public init(data: [UInt8]) { self.data = data }
-        public func encodeParameters(into w: inout ByteWriter) {
-            w.u8(UInt8(min(data.count, 31)))
-            w.padded(data, to: 31)
-        }
-        public init(parameters r: inout ByteReader) throws {
-            let n = Int(try r.u8())
-            guard n <= 31 else { throw DecodeError.invalid(context: r.context, reason: "data length \(n) > 31") }
-            let field = try r.bytes(31)
-            data = Array(field[0..<n])
-        }
     }
 
     /// LE Set Advertising Enable (7.8.9).
@@ -340,15 +332,38 @@ extension HCI {
         }
     }
 
-    /// LE Rand (7.8.23): 8 random bytes.
-    public struct LERand: HCIParameterlessCommand, Equatable {
-        public static let opcode = HCIOpcode(rawValue: 0x2018)
+    /// LE Read Supported States (7.8.27).
+    public struct LEReadSupportedStates: HCIParameterlessCommand, Equatable {
+        public static let opcode = HCIOpcode(rawValue: 0x201C)
         public init() {}
         public struct Return: HCIReturnParameters, Equatable {
-            public var random: UInt64
-            public init(random: UInt64) { self.random = random }
-            public init(returnParameters r: inout ByteReader) throws { random = try r.u64() }
-            public func encode(into w: inout ByteWriter) { w.u64(random) }
+            public var states: UInt64
+            public init(states: UInt64) { self.states = states }
+            public init(returnParameters r: inout ByteReader) throws { states = try r.u64() }
+            public func encode(into w: inout ByteWriter) { w.u64(states) }
         }
+    }
+}
+
+/// LE Set Advertising Data (7.8.7) and LE Set Scan Response Data (7.8.8) share one layout, only
+/// their opcodes differ: Data_Length, then a 31-octet field whose first Data_Length octets are
+/// the data, the rest zero.
+public protocol HCIAdvertisingDataCommand: HCICommand {
+    var data: [UInt8] { get }
+    init(data: [UInt8])
+}
+
+extension HCIAdvertisingDataCommand {
+    /// Data longer than 31 octets is cut to 31.
+    public func encodeParameters(into w: inout ByteWriter) {
+        w.u8(UInt8(min(data.count, 31)))
+        w.padded(data, to: 31)
+    }
+
+    public init(parameters r: inout ByteReader) throws {
+        let n = Int(try r.u8())
+        guard n <= 31 else { throw DecodeError.invalid(context: r.context, reason: "data length \(n) > 31") }
+        let field = try r.bytes(31)
+        self.init(data: Array(field[0..<n]))
     }
 }

@@ -1,4 +1,4 @@
-// LE extended advertising, scanning and connection creation (Core Vol 4 Part E 7.8.53-7.8.66).
+// LE extended advertising, scanning and connection creation (Core Vol 4 Part E 7.8.52-7.8.66).
 
 extension HCI {
     /// Advertising_Event_Properties bits of LE Set Extended Advertising Parameters.
@@ -119,9 +119,8 @@ extension HCI {
         }
     }
 
-    /// LE Set Extended Advertising Data (7.8.54) / Scan Response Data (7.8.55). Operation 3 =
-    /// complete data in one command (at most 251 bytes per command).
-    public struct LESetExtendedAdvertisingData: HCICommand, Equatable {
+    /// LE Set Extended Advertising Data (7.8.54).
+    public struct LESetExtendedAdvertisingData: HCIExtendedAdvertisingDataCommand, Equatable {
         public static let opcode = HCIOpcode(rawValue: 0x2037)
         public var handle: UInt8
         public var operation: UInt8
@@ -133,22 +132,10 @@ extension HCI {
             self.fragmentPreference = fragmentPreference
             self.data = data
         }
-        public func encodeParameters(into w: inout ByteWriter) {
-            w.u8(handle)
-            w.u8(operation)
-            w.u8(fragmentPreference)
-            w.u8(UInt8(truncatingIfNeeded: data.count))
-            w.append(data)
-        }
-        public init(parameters r: inout ByteReader) throws {
-            handle = try r.u8()
-            operation = try r.u8()
-            fragmentPreference = try r.u8()
-            data = try r.bytes(Int(try r.u8()))
-        }
     }
 
-    public struct LESetExtendedScanResponseData: HCICommand, Equatable {
+    /// LE Set Extended Scan Response Data (7.8.55).
+    public struct LESetExtendedScanResponseData: HCIExtendedAdvertisingDataCommand, Equatable {
         public static let opcode = HCIOpcode(rawValue: 0x2038)
         public var handle: UInt8
         public var operation: UInt8
@@ -159,19 +146,6 @@ extension HCI {
             self.operation = operation
             self.fragmentPreference = fragmentPreference
             self.data = data
-        }
-        public func encodeParameters(into w: inout ByteWriter) {
-            w.u8(handle)
-            w.u8(operation)
-            w.u8(fragmentPreference)
-            w.u8(UInt8(truncatingIfNeeded: data.count))
-            w.append(data)
-        }
-        public init(parameters r: inout ByteReader) throws {
-            handle = try r.u8()
-            operation = try r.u8()
-            fragmentPreference = try r.u8()
-            data = try r.bytes(Int(try r.u8()))
         }
     }
 
@@ -215,6 +189,30 @@ extension HCI {
         }
     }
 
+    /// LE Read Maximum Advertising Data Length (7.8.57).
+    public struct LEReadMaximumAdvertisingDataLength: HCIParameterlessCommand, Equatable {
+        public static let opcode = HCIOpcode(rawValue: 0x203A)
+        public init() {}
+        public struct Return: HCIReturnParameters, Equatable {
+            public var maxLength: UInt16
+            public init(maxLength: UInt16) { self.maxLength = maxLength }
+            public init(returnParameters r: inout ByteReader) throws { maxLength = try r.u16() }
+            public func encode(into w: inout ByteWriter) { w.u16(maxLength) }
+        }
+    }
+
+    /// LE Read Number of Supported Advertising Sets (7.8.58).
+    public struct LEReadNumberOfSupportedAdvertisingSets: HCIParameterlessCommand, Equatable {
+        public static let opcode = HCIOpcode(rawValue: 0x203B)
+        public init() {}
+        public struct Return: HCIReturnParameters, Equatable {
+            public var count: UInt8
+            public init(count: UInt8) { self.count = count }
+            public init(returnParameters r: inout ByteReader) throws { count = try r.u8() }
+            public func encode(into w: inout ByteWriter) { w.u8(count) }
+        }
+    }
+
     /// LE Remove Advertising Set (7.8.59).
     public struct LERemoveAdvertisingSet: HCICommand, Equatable {
         public static let opcode = HCIOpcode(rawValue: 0x203C)
@@ -222,6 +220,12 @@ extension HCI {
         public init(handle: UInt8) { self.handle = handle }
         public func encodeParameters(into w: inout ByteWriter) { w.u8(handle) }
         public init(parameters r: inout ByteReader) throws { handle = try r.u8() }
+    }
+
+    /// LE Clear Advertising Sets (7.8.60).
+    public struct LEClearAdvertisingSets: HCIParameterlessCommand, Equatable {
+        public static let opcode = HCIOpcode(rawValue: 0x203D)
+        public init() {}
     }
 
     /// Per-PHY scan parameters of LE Set Extended Scan Parameters.
@@ -355,5 +359,35 @@ extension HCI {
             }
             parameters = ps
         }
+    }
+}
+
+/// LE Set Extended Advertising Data (7.8.54) and LE Set Extended Scan Response Data (7.8.55) share
+/// one layout, only their opcodes differ: Advertising_Handle, Operation (3 = the complete data in
+/// this one command), Fragment_Preference, Data_Length, then Data_Length octets (at most 251 per
+/// command).
+public protocol HCIExtendedAdvertisingDataCommand: HCICommand {
+    var handle: UInt8 { get }
+    var operation: UInt8 { get }
+    var fragmentPreference: UInt8 { get }
+    var data: [UInt8] { get }
+    init(handle: UInt8, operation: UInt8, fragmentPreference: UInt8, data: [UInt8])
+}
+
+extension HCIExtendedAdvertisingDataCommand {
+    public func encodeParameters(into w: inout ByteWriter) {
+        w.u8(handle)
+        w.u8(operation)
+        w.u8(fragmentPreference)
+        w.u8(UInt8(truncatingIfNeeded: data.count))
+        w.append(data)
+    }
+
+    public init(parameters r: inout ByteReader) throws {
+        let handle = try r.u8()
+        let operation = try r.u8()
+        let fragmentPreference = try r.u8()
+        let data = try r.bytes(Int(try r.u8()))
+        self.init(handle: handle, operation: operation, fragmentPreference: fragmentPreference, data: data)
     }
 }

@@ -62,6 +62,14 @@ extension HCI {
         public func encode(into w: inout ByteWriter) {}
     }
 
+    /// Return parameters holding only a connection handle.
+    public struct HandleReturn: HCIReturnParameters, Equatable {
+        public var handle: UInt16
+        public init(handle: UInt16) { self.handle = handle }
+        public init(returnParameters r: inout ByteReader) throws { handle = try r.u16() }
+        public func encode(into w: inout ByteWriter) { w.u16(handle) }
+    }
+
     /// A command as a controller receives it: opcode and raw parameters.
     public struct CommandPacket: Sendable, Equatable {
         public var opcode: HCIOpcode

@@ -32,6 +32,7 @@ extension HCIEventParameters {
 public enum HCIEvent: Sendable, Equatable {
     case disconnectionComplete(HCI.DisconnectionComplete)
     case encryptionChange(HCI.EncryptionChange)
+    case encryptionKeyRefreshComplete(HCI.EncryptionKeyRefreshComplete)
     case commandComplete(HCI.CommandComplete)
     case commandStatus(HCI.CommandStatus)
     case hardwareError(HCI.HardwareError)
@@ -40,6 +41,9 @@ public enum HCIEvent: Sendable, Equatable {
     case leConnectionComplete(HCI.LEConnectionComplete)
     case leAdvertisingReport(HCI.LEAdvertisingReport)
     case leConnectionUpdateComplete(HCI.LEConnectionUpdateComplete)
+    case leLongTermKeyRequest(HCI.LELongTermKeyRequest)
+    case leRemoteConnectionParameterRequest(HCI.LERemoteConnectionParameterRequest)
+    case leDataLengthChange(HCI.LEDataLengthChange)
     case leEnhancedConnectionComplete(HCI.LEEnhancedConnectionComplete)
     case leExtendedAdvertisingReport(HCI.LEExtendedAdvertisingReport)
     case leScanTimeout
@@ -67,12 +71,17 @@ public enum HCIEvent: Sendable, Equatable {
         case HCI.HardwareError.eventCode: self = .hardwareError(try .init(parameters: &r))
         case HCI.NumberOfCompletedPackets.eventCode: self = .numberOfCompletedPackets(try .init(parameters: &r))
         case 0x1A: self = .dataBufferOverflow(linkType: try r.u8())
+        case HCI.EncryptionKeyRefreshComplete.eventCode:
+            self = .encryptionKeyRefreshComplete(try .init(parameters: &r))
         case 0x3E:
             let sub = try r.u8()
             switch sub {
             case 0x01: self = .leConnectionComplete(try .init(parameters: &r))
             case 0x02: self = .leAdvertisingReport(try .init(parameters: &r))
             case 0x03: self = .leConnectionUpdateComplete(try .init(parameters: &r))
+            case 0x05: self = .leLongTermKeyRequest(try .init(parameters: &r))
+            case 0x06: self = .leRemoteConnectionParameterRequest(try .init(parameters: &r))
+            case 0x07: self = .leDataLengthChange(try .init(parameters: &r))
             case 0x0A: self = .leEnhancedConnectionComplete(try .init(parameters: &r))
             case 0x0D: self = .leExtendedAdvertisingReport(try .init(parameters: &r))
             case 0x11: self = .leScanTimeout
@@ -109,26 +118,34 @@ extension HCI {
         }
     }
 
-    /// Encryption Change [v1] (7.7.8).
-    public struct EncryptionChange: HCIEventParameters, Equatable {
-        public static let eventCode: UInt8 = 0x08
+    /// Read Remote Version Information Complete (7.7.12).
+    public struct ReadRemoteVersionInformationComplete: HCIEventParameters, Equatable {
+        public static let eventCode: UInt8 = 0x0C
         public var status: HCIStatus
         public var handle: UInt16
-        public var enabled: UInt8
-        public init(status: HCIStatus, handle: UInt16, enabled: UInt8) {
+        public var version: UInt8
+        public var manufacturer: UInt16
+        public var subversion: UInt16
+        public init(status: HCIStatus, handle: UInt16, version: UInt8, manufacturer: UInt16, subversion: UInt16) {
             self.status = status
             self.handle = handle
-            self.enabled = enabled
+            self.version = version
+            self.manufacturer = manufacturer
+            self.subversion = subversion
         }
         public init(parameters r: inout ByteReader) throws {
             status = HCIStatus(try r.u8())
             handle = try r.u16()
-            enabled = try r.u8()
+            version = try r.u8()
+            manufacturer = try r.u16()
+            subversion = try r.u16()
         }
         public func encodeParameters(into w: inout ByteWriter) {
             w.u8(status.rawValue)
             w.u16(handle)
-            w.u8(enabled)
+            w.u8(version)
+            w.u16(manufacturer)
+            w.u16(subversion)
         }
     }
 

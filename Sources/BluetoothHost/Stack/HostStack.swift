@@ -453,7 +453,8 @@ package final class HostStack: @unchecked Sendable {
             log.error("controller hardware error 0x\(String(e.code, radix: 16))")
         case .dataBufferOverflow:
             log.error("controller reports a data buffer overflow")
-        case .encryptionChange, .leMeta, .unknown:
+        case .encryptionChange, .encryptionKeyRefreshComplete, .leLongTermKeyRequest, .leRemoteConnectionParameterRequest,
+             .leDataLengthChange, .leMeta, .unknown:
             log.debug("unhandled event \(event)")
         }
     }

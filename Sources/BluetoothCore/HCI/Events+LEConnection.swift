@@ -1,57 +1,7 @@
-// HCI events the virtual controller sends that the host codecs do not have yet (Core Vol 4 Part E
-// 7.7). See SimCommands.swift for why they live in `HCI.Sim`.
+// LE Meta subevents of the link-layer procedures on an established connection (Core Vol 4 Part E
+// 7.7.65): remote features, the Connection Parameters Request procedure, the data length.
 
-extension HCI.Sim {
-    /// Read Remote Version Information Complete (7.7.12).
-    public struct ReadRemoteVersionInformationComplete: HCIEventParameters, Equatable {
-        public static let eventCode: UInt8 = 0x0C
-        public var status: HCIStatus
-        public var handle: UInt16
-        public var version: UInt8
-        public var manufacturer: UInt16
-        public var subversion: UInt16
-        public init(status: HCIStatus, handle: UInt16, version: UInt8, manufacturer: UInt16, subversion: UInt16) {
-            self.status = status
-            self.handle = handle
-            self.version = version
-            self.manufacturer = manufacturer
-            self.subversion = subversion
-        }
-        public init(parameters r: inout ByteReader) throws {
-            status = HCIStatus(try r.u8())
-            handle = try r.u16()
-            version = try r.u8()
-            manufacturer = try r.u16()
-            subversion = try r.u16()
-        }
-        public func encodeParameters(into w: inout ByteWriter) {
-            w.u8(status.rawValue)
-            w.u16(handle)
-            w.u8(version)
-            w.u16(manufacturer)
-            w.u16(subversion)
-        }
-    }
-
-    /// Encryption Key Refresh Complete (7.7.39).
-    public struct EncryptionKeyRefreshComplete: HCIEventParameters, Equatable {
-        public static let eventCode: UInt8 = 0x30
-        public var status: HCIStatus
-        public var handle: UInt16
-        public init(status: HCIStatus, handle: UInt16) {
-            self.status = status
-            self.handle = handle
-        }
-        public init(parameters r: inout ByteReader) throws {
-            status = HCIStatus(try r.u8())
-            handle = try r.u16()
-        }
-        public func encodeParameters(into w: inout ByteWriter) {
-            w.u8(status.rawValue)
-            w.u16(handle)
-        }
-    }
-
+extension HCI {
     /// LE Read Remote Features Complete (7.7.65.4).
     public struct LEReadRemoteFeaturesComplete: HCIEventParameters, Equatable {
         public static let eventCode: UInt8 = 0x3E
@@ -73,30 +23,6 @@ extension HCI.Sim {
             w.u8(status.rawValue)
             w.u16(handle)
             w.u64(features.rawValue)
-        }
-    }
-
-    /// LE Long Term Key Request (7.7.65.5).
-    public struct LELongTermKeyRequest: HCIEventParameters, Equatable {
-        public static let eventCode: UInt8 = 0x3E
-        public static var subeventCode: UInt8? { 0x05 }
-        public var handle: UInt16
-        public var random: UInt64
-        public var ediv: UInt16
-        public init(handle: UInt16, random: UInt64, ediv: UInt16) {
-            self.handle = handle
-            self.random = random
-            self.ediv = ediv
-        }
-        public init(parameters r: inout ByteReader) throws {
-            handle = try r.u16()
-            random = try r.u64()
-            ediv = try r.u16()
-        }
-        public func encodeParameters(into w: inout ByteWriter) {
-            w.u16(handle)
-            w.u64(random)
-            w.u16(ediv)
         }
     }
 
