@@ -49,7 +49,7 @@ public final class BLE: Sendable {
         deviceIndex = index
         let factory = TransportFactory(transport: controller, deviceIndex: index)
         self.factory = factory
-        host = HostStack(label: "\(index)") { try factory.open() }
+        host = HostStack(label: "\(index)", executor: controller.executor) { try factory.open() }
         // A timeout that is not a positive number keeps the default.
         let timeout = commandTimeout.isFinite && commandTimeout > 0 ? commandTimeout : 3.0
         host.read { $0.config.commandTimeoutSeconds = timeout }

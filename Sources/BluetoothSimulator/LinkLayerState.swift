@@ -193,6 +193,9 @@ final class Link {
     /// sender's controller reports no Number Of Completed Packets for it.
     var fromCentral = AirQueue()
     var fromPeripheral = AirQueue()
+    /// One side powered off or reset: nothing crosses any more; the other side learns of it when
+    /// its supervision timeout runs out.
+    var lost = false
 
     struct AirQueue {
         var packets: [HCIPacket] = []

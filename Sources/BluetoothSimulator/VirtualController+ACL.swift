@@ -49,6 +49,7 @@ extension VirtualController {
     /// packet its host has not taken yet). Each packet that crosses frees the sender's buffer,
     /// reported by the next Number Of Completed Packets.
     func moveAir(_ link: Link, to receiver: VirtualController) {
+        guard !link.lost else { return }
         let sender = link.peer(of: receiver)
         while receiver.toHostACL < receiver.receiveBuffers {
             let popped = link.central === receiver ? link.fromPeripheral.pop() : link.fromCentral.pop()

@@ -140,6 +140,9 @@ public final class VirtualController: HCITransport, @unchecked Sendable {
 
     // MARK: HCITransport
 
+    /// The radio's executor when the radio runs in virtual time.
+    public var executor: VirtualTimeExecutor? { radio.queue.executor }
+
     /// Powers the controller on: it joins the radio in its reset state.
     public func open(delegate: HCITransportDelegate) throws {
         try radio.queue.sync {
@@ -305,7 +308,16 @@ public final class VirtualController: HCITransport, @unchecked Sendable {
         cancelInitiator()
         let all = links
         links.removeAll()
-        for (_, link) in all { link.peer(of: self)?.linkLost(link, reason: peerReason) }
+        for handle in all.keys.sorted() {
+            guard let link = all[handle] else { continue }
+            // The peer hears nothing more on this link: it notices when its supervision timeout
+            // runs out (Core Vol 6 Part B 4.5.2), and meanwhile its data stays unacknowledged.
+            link.lost = true
+            if let peer = link.peer(of: self) {
+                let timeout = UInt64(link.supervisionTimeout) * 10_000_000
+                core.scheduler.schedule(afterNanoseconds: timeout) { [peer] in peer.linkLost(link, reason: peerReason) }
+            }
+        }
         lastHandle = 0
         aclBuffersInUse = 0
         toHost.removeAll()

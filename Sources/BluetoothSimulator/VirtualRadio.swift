@@ -31,6 +31,38 @@ public final class VirtualRadio: Sendable {
                          seed: seed ?? UInt64.random(in: .min ... .max))
     }
 
+    /// A private radio in virtual time. Its controllers, and every host opened on one of them
+    /// (`BLE(controller:)`), run on one `VirtualTimeExecutor`: nothing runs on its own; blocking
+    /// `BLE` calls drive it while they wait, `run(forAtMost:until:)` and `advance(seconds:)` drive
+    /// it for a test, and when nothing is runnable the clock jumps to the next deadline, so
+    /// timeouts of seconds take microseconds. Everything random on it is drawn from `seed`.
+    public convenience init(virtualTimeSeed seed: UInt64) {
+        let executor = VirtualTimeExecutor(seed: seed)
+        self.init(name: "private-\(RadioRegistry.shared.nextPrivateNumber())", executor: executor)
+    }
+
+    init(name: String, executor: VirtualTimeExecutor) {
+        self.name = name
+        queue = DeviceQueue(label: "virtual-radio.\(name)", executor: executor)
+        core = RadioCore(queue: queue, clock: { executor.now }, seed: executor.seed)
+    }
+
+    /// The executor of a virtual-time radio; nil for a radio in real time.
+    public var executor: VirtualTimeExecutor? { queue.executor }
+
+    /// Drives a virtual-time radio until `done()` holds or `seconds` of virtual time have passed
+    /// (nothing happens on a real-time radio). Returns `done()`.
+    @discardableResult
+    public func run(forAtMost seconds: Double, until done: () -> Bool) -> Bool {
+        guard let executor else { return done() }
+        return executor.run(forAtMost: DeviceQueue.nanoseconds(seconds: seconds), until: done)
+    }
+
+    /// Lets `seconds` of virtual time pass, running everything due meanwhile.
+    public func advance(seconds: Double) {
+        executor?.advance(byNanoseconds: DeviceQueue.nanoseconds(seconds: seconds))
+    }
+
     /// Fixes the RSSI (dBm) both controllers see for each other, by their public addresses (or by
     /// the addresses they use on the air). Without it a pair gets a fixed value in -40...-70 derived
     /// from the two addresses.
@@ -111,7 +143,8 @@ final class RadioCore: @unchecked Sendable {
         self.queue = queue
         scheduler = RadioScheduler(queue: queue, clock: clock)
         rng = SplitMix64(seed: seed)
-        scheduler.afterFire = { [unowned self] in self.flush() }
+        // Weak: a timer action may drop the last reference to this radio while the scheduler fires.
+        scheduler.afterFire = { [weak self] in self?.flush() }
     }
 
     var now: UInt64 { scheduler.now }

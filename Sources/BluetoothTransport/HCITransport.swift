@@ -33,6 +33,13 @@ public protocol HCITransport: AnyObject, Sendable {
     func send(_ packet: HCIPacket)
     /// Closes the transport. Idempotent; `didClose` is not called for a local close.
     func close()
+    /// The virtual-time executor the controller runs on, if it does (a virtual controller on a
+    /// virtual-time radio): a host on it must run there too. Wrappers forward it.
+    var executor: VirtualTimeExecutor? { get }
+}
+
+extension HCITransport {
+    public var executor: VirtualTimeExecutor? { nil }
 }
 
 public enum TransportError: Error, Equatable, Sendable, CustomStringConvertible {

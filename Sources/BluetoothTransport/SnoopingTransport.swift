@@ -15,6 +15,7 @@ public final class SnoopingTransport: HCITransport {
     }
 
     public var name: String { inner.name }
+    public var executor: VirtualTimeExecutor? { inner.executor }
 
     public func open(delegate: HCITransportDelegate) throws {
         let r = RecordingDelegate(writer: writer, downstream: delegate)

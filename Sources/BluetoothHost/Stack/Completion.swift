@@ -31,6 +31,13 @@ final class Completion: @unchecked Sendable {
         condition.unlock()
     }
 
+    /// True once sealed and every command finished.
+    var isFinished: Bool {
+        condition.lock()
+        defer { condition.unlock() }
+        return sealed && pending <= 0
+    }
+
     /// Waits until every command finished; returns the first error.
     func wait(timeoutSeconds: Double) -> BLEError? {
         let deadline = Date(timeIntervalSinceNow: timeoutSeconds)

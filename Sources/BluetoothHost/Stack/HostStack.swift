@@ -87,8 +87,14 @@ package final class HostStack: @unchecked Sendable {
     /// activation.
     package private(set) var sessionFailure: BLEError?
 
-    package init(label: String, makeTransport: @escaping @Sendable () throws -> HCITransport) {
-        queue = DeviceQueue(label: "ble.\(label)")
+    /// `executor`: the virtual-time executor of the controller, when it runs on one.
+    package init(label: String, executor: VirtualTimeExecutor? = nil,
+                 makeTransport: @escaping @Sendable () throws -> HCITransport) {
+        if let executor {
+            queue = DeviceQueue(label: "ble.\(label)", executor: executor)
+        } else {
+            queue = DeviceQueue(label: "ble.\(label)")
+        }
         var logger = Logger(label: "ble.\(label)")
         logger.logLevel = HostStack.logLevelFromEnvironment()
         log = logger
@@ -119,6 +125,8 @@ package final class HostStack: @unchecked Sendable {
         }
         if let completion {
             completion.seal()
+            // In virtual time the caller drives the executor until its commands are answered.
+            if let executor = queue.executor { executor.run { completion.isFinished } }
             if let error = completion.wait(timeoutSeconds: 120) { throw error }
         }
         return value

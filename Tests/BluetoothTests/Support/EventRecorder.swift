@@ -1,15 +1,20 @@
 import Foundation
+import BluetoothCore
+@testable import BluetoothHost
 @testable import Bluetooth
 
 /// Records the events of one device and lets a test wait for one, with a timeout (never a sleep).
+/// On a virtual-time radio, waiting drives the radio's executor and the timeout is virtual.
 final class EventRecorder: @unchecked Sendable {
-    // Safe: every field is guarded by `condition`.
+    // Safe: every field is guarded by `condition`; `executor` is immutable.
     private let condition = NSCondition()
     private var events: [BLE.Event] = []
     private var cursor = 0
+    private let executor: VirtualTimeExecutor?
 
     /// Attaches to `ble` as its irq handler; `onEvent` may act on events (it runs on the device's queue).
     init(_ ble: BLE, onEvent: (@Sendable (BLE.Event) -> BLE.IRQResult?)? = nil) {
+        executor = ble.host.queue.executor
         ble.irq { [self] event in
             // The test's own reaction runs first, so a waiter that wakes on this event sees its effects.
             let result = onEvent?(event)
@@ -37,6 +42,20 @@ final class EventRecorder: @unchecked Sendable {
     /// skipped on the way stay recorded in `all`.
     @discardableResult
     func next(timeout: Double = 5, where match: (BLE.Event) -> Bool) -> BLE.Event? {
+        if let executor {
+            var found: BLE.Event?
+            executor.run(forAtMost: DeviceQueue.nanoseconds(seconds: timeout)) {
+                condition.lock()
+                defer { condition.unlock() }
+                while found == nil, cursor < events.count {
+                    let e = events[cursor]
+                    cursor += 1
+                    if match(e) { found = e }
+                }
+                return found != nil
+            }
+            return found
+        }
         let deadline = Date(timeIntervalSinceNow: timeout)
         condition.lock()
         defer { condition.unlock() }
@@ -56,6 +75,13 @@ final class EventRecorder: @unchecked Sendable {
 
     /// Waits until `predicate` holds over all events.
     func waitUntil(timeout: Double = 5, _ predicate: ([BLE.Event]) -> Bool) -> Bool {
+        if let executor {
+            return executor.run(forAtMost: DeviceQueue.nanoseconds(seconds: timeout)) {
+                condition.lock()
+                defer { condition.unlock() }
+                return predicate(events)
+            }
+        }
         let deadline = Date(timeIntervalSinceNow: timeout)
         condition.lock()
         defer { condition.unlock() }
