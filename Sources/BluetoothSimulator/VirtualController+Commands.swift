@@ -251,8 +251,7 @@ extension VirtualController {
     }
 
     private func leRand(_ c: HCI.CommandPacket) {
-        var g = SystemRandomNumberGenerator()
-        complete(c.opcode, HCI.LERand.Return(random: g.next()))
+        complete(c.opcode, HCI.LERand.Return(random: core.rng.next()))
     }
 
     private func leReadSupportedStates(_ c: HCI.CommandPacket) {

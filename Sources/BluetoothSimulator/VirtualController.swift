@@ -134,7 +134,12 @@ public final class VirtualController: HCITransport, @unchecked Sendable {
         self.radio = radio
         self.configuration = configuration
         self.core = radio.core
-        publicAddress = RadioRegistry.shared.nextPublicAddress()
+        if let executor = radio.executor {
+            // In virtual time, numbered by the radio's executor: the same in every run.
+            publicAddress = BluetoothAddress(value: 0x5A_1E_01 << 24 | (executor.nextIdentity() & 0xFF_FFFF))
+        } else {
+            publicAddress = RadioRegistry.shared.nextPublicAddress()
+        }
         name = "virtual:\(radio.name)"
     }
 

@@ -121,7 +121,8 @@ final class RadioCore: @unchecked Sendable {
     /// Powered-on controllers.
     var controllers: [ObjectIdentifier: VirtualController] = [:]
     /// Controllers that scan or initiate: the receivers of advertising PDUs.
-    var listeners: [ObjectIdentifier: VirtualController] = [:]
+    /// In the order they started listening, so a run is the same every time.
+    var listeners: [VirtualController] = []
     var rssiOverrides: [PairKey: Int8] = [:]
     /// Packets produced in this queue turn, delivered in order when the turn ends.
     private var outbox: [(VirtualController, HCIPacket)] = []
@@ -199,11 +200,12 @@ final class RadioCore: @unchecked Sendable {
 
     func detach(_ c: VirtualController) {
         controllers[ObjectIdentifier(c)] = nil
-        listeners[ObjectIdentifier(c)] = nil
+        listeners.removeAll { $0 === c }
     }
 
     func setListening(_ c: VirtualController, _ on: Bool) {
-        listeners[ObjectIdentifier(c)] = on ? c : nil
+        let listening = listeners.contains { $0 === c }
+        if on && !listening { listeners.append(c) } else if !on && listening { listeners.removeAll { $0 === c } }
     }
 
     /// The RSSI `a` measures for `b`'s signal (symmetric).
@@ -229,7 +231,7 @@ final class RadioCore: @unchecked Sendable {
     /// window is open at `time` receives it.
     func transmit(from advertiser: VirtualController, set: AdvertisingSet, at time: UInt64) {
         guard !listeners.isEmpty else { return }
-        for (_, listener) in listeners where listener !== advertiser {
+        for listener in listeners where listener !== advertiser {
             listener.receive(from: advertiser, set: set, at: time)
             // A connection stops the set: nothing more goes on the air in this event.
             if !set.enabled { return }

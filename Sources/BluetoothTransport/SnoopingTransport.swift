@@ -18,14 +18,21 @@ public final class SnoopingTransport: HCITransport {
     public var executor: VirtualTimeExecutor? { inner.executor }
 
     public func open(delegate: HCITransportDelegate) throws {
-        let r = RecordingDelegate(writer: writer, downstream: delegate)
+        let r = RecordingDelegate(writer: writer, downstream: delegate, executor: inner.executor)
         recorder.withLock { $0 = r }
         try inner.open(delegate: r)
     }
 
     public func send(_ packet: HCIPacket) {
-        writer.write(packet, direction: .sent)
+        writer.write(packet, direction: .sent, unixMicroseconds: Self.timestamp(inner.executor))
         inner.send(packet)
+    }
+
+    /// Records carry virtual time when the controller runs in it (counted from 2026-01-01), so a
+    /// run in virtual time gives the same capture every time; else the wall clock.
+    static func timestamp(_ executor: VirtualTimeExecutor?) -> Int64? {
+        guard let executor else { return nil }
+        return 1_767_225_600_000_000 + Int64(truncatingIfNeeded: executor.now / 1000)
     }
 
     public func close() {
@@ -36,14 +43,16 @@ public final class SnoopingTransport: HCITransport {
     private final class RecordingDelegate: HCIFlowControlledDelegate, Sendable {
         let writer: BtsnoopWriter
         let downstream: HCITransportDelegate
+        let executor: VirtualTimeExecutor?
 
-        init(writer: BtsnoopWriter, downstream: HCITransportDelegate) {
+        init(writer: BtsnoopWriter, downstream: HCITransportDelegate, executor: VirtualTimeExecutor?) {
             self.writer = writer
             self.downstream = downstream
+            self.executor = executor
         }
 
         func transport(didReceive packet: HCIPacket) {
-            writer.write(packet, direction: .received)
+            writer.write(packet, direction: .received, unixMicroseconds: SnoopingTransport.timestamp(executor))
             downstream.transport(didReceive: packet)
         }
 

@@ -27,7 +27,8 @@ public final class VirtualTimeExecutor: @unchecked Sendable {
     }
 
     private let condition = NSCondition()
-    private var jobs: [Job] = []
+    /// Queued work; a slot is emptied when its job is taken (a `sync` body must not outlive it).
+    private var jobs: [Job?] = []
     private var jobHead = 0
     private var heap: [Timer] = []
     private var sequence: UInt64 = 0
@@ -37,13 +38,37 @@ public final class VirtualTimeExecutor: @unchecked Sendable {
     private var current: DeviceQueue?
     /// Seeds what hosts and controllers on this executor draw at random.
     public let seed: UInt64
+    private var randomState: UInt64
+    private var identities: UInt64 = 0
 
     /// - Parameters:
     ///   - seed: seeds the pseudo-random choices of everything on this executor.
     ///   - start: the virtual clock's first reading, in nanoseconds.
     public init(seed: UInt64, start: UInt64 = 1_000_000_000) {
         self.seed = seed
+        randomState = seed
         nowNanoseconds = start
+    }
+
+    /// The next pseudo-random value of this executor's sequence (SplitMix64 from `seed`), for
+    /// what a host or controller would draw at random (a static random address, LE Rand).
+    public func random() -> UInt64 {
+        condition.lock()
+        defer { condition.unlock() }
+        randomState &+= 0x9E37_79B9_7F4A_7C15
+        var z = randomState
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
+    }
+
+    /// 1, 2, 3...: numbers things made on this executor (controllers' public addresses), the
+    /// same in every run.
+    public func nextIdentity() -> UInt64 {
+        condition.lock()
+        defer { condition.unlock() }
+        identities += 1
+        return identities
     }
 
     /// Virtual time in nanoseconds.
@@ -133,8 +158,8 @@ public final class VirtualTimeExecutor: @unchecked Sendable {
         condition.unlock()
         while !done() {
             condition.lock()
-            if jobHead < jobs.count {
-                let job = jobs[jobHead]
+            if jobHead < jobs.count, let job = jobs[jobHead] {
+                jobs[jobHead] = nil
                 jobHead += 1
                 if jobHead == jobs.count {
                     jobs.removeAll(keepingCapacity: true)

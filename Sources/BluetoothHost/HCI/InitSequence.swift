@@ -106,7 +106,9 @@ extension HostStack {
                 && self.controller.supports(SupportedCommands.leSetExtendedScanParameters)
                 && self.controller.supports(SupportedCommands.leExtendedCreateConnection)
             self.acl.configure(maxLength: self.controller.aclLength, totalBuffers: self.controller.aclCount)
-            if self.staticRandomAddress == nil { self.staticRandomAddress = HostStack.makeStaticRandomAddress() }
+            if self.staticRandomAddress == nil {
+                self.staticRandomAddress = HostStack.makeStaticRandomAddress(from: self.queue.executor)
+            }
             if let random = self.staticRandomAddress {
                 self.send(HCI.LESetRandomAddress(address: random), completion: nil) { r in
                     if case .failure(let e) = r { return fail(e) }
@@ -123,10 +125,11 @@ extension HostStack {
 
     /// A static random address: 46 random bits under the two top bits 0b11, not all ones or
     /// all zeros (Core Vol 6 Part B 1.3.2.1).
-    static func makeStaticRandomAddress() -> BluetoothAddress {
+    /// In virtual time the bits come from the executor's seeded sequence (the same in every run).
+    static func makeStaticRandomAddress(from executor: VirtualTimeExecutor? = nil) -> BluetoothAddress {
         var g = SystemRandomNumberGenerator()
         while true {
-            let bits = g.next() & 0x3FFF_FFFF_FFFF
+            let bits = (executor?.random() ?? g.next()) & 0x3FFF_FFFF_FFFF
             if bits != 0 && bits != 0x3FFF_FFFF_FFFF {
                 return BluetoothAddress(value: 0xC000_0000_0000 | bits)
             }
