@@ -114,6 +114,27 @@ public final class BLE: Sendable {
         factory.capturePath.value = path
     }
 
+    /// Runs `body` (calls on this device) without blocking the caller, and calls `completion`
+    /// with nil once the controller has answered every command they issued, or with the first
+    /// failure (an error `body` threw, an HCI command refused or never answered). `body` and
+    /// `completion` run on the device's queue, `body` in a later turn than the caller's (never
+    /// nested inside an `irq` handler that submits it). This is the form to use inside an `irq`
+    /// handler, where the blocking calls cannot wait for the controller: they return at once and
+    /// their HCI failures show only in `lastCommandError`.
+    public func submit(_ body: @escaping @Sendable (BLE) throws -> Void,
+                       completion: @escaping @Sendable (BLEError?) -> Void) {
+        host.submit({ [weak self] _ in
+            guard let self else { throw BLEError.notActive }
+            try body(self)
+        }, done: completion)
+    }
+
+    /// The last HCI command that failed, whichever call issued it (a call made inside an `irq`
+    /// handler cannot wait for its commands: this is where their failure shows), nil if none.
+    public var lastCommandError: BLEError? {
+        host.read { $0.lastCommandError }
+    }
+
     // MARK: Events
 
     /// Sets the event handler (nil removes it). It runs on the device's queue, one event at a

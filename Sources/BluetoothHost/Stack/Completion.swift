@@ -9,6 +9,8 @@ final class Completion: @unchecked Sendable {
     private var pending = 0
     private var sealed = false
     private var error: BLEError?
+    /// Run once when sealed and every command finished (the non-blocking form).
+    private var onFinish: (@Sendable (BLEError?) -> Void)?
 
     func begin() {
         condition.lock()
@@ -20,15 +22,36 @@ final class Completion: @unchecked Sendable {
         condition.lock()
         pending -= 1
         if error == nil, let failure { error = failure }
-        if sealed && pending <= 0 { condition.broadcast() }
-        condition.unlock()
+        finishIfDone()
     }
 
     func seal() {
         condition.lock()
         sealed = true
-        if pending <= 0 { condition.broadcast() }
+        finishIfDone()
+    }
+
+    /// Seals, and calls `done` with the first failure once every command finished (at once if
+    /// they all have), instead of a caller waiting.
+    func seal(then done: @escaping @Sendable (BLEError?) -> Void) {
+        condition.lock()
+        onFinish = done
+        sealed = true
+        finishIfDone()
+    }
+
+    /// Called with `condition` locked; unlocks it.
+    private func finishIfDone() {
+        guard sealed && pending <= 0 else {
+            condition.unlock()
+            return
+        }
+        condition.broadcast()
+        let done = onFinish
+        onFinish = nil
+        let failure = error
         condition.unlock()
+        done?(failure)
     }
 
     /// True once sealed and every command finished.

@@ -78,6 +78,8 @@ package final class HostStack: @unchecked Sendable {
     private(set) var droppedACL = 0
     /// The last HCI command that failed (and was not tolerated): which, and why.
     private(set) var lastCommandFailure: HCIError?
+    /// The same, as the public API reports it.
+    package var lastCommandError: BLEError? { lastCommandFailure?.bleError }
     /// The largest L2CAP payload reassembled from the controller: every fixed channel's PDUs fit
     /// in the largest ATT MTU (517, Vol 3 Part F 3.2.8; signalling and SMP PDUs are smaller).
     /// Longer PDUs are dropped as soon as their basic header is seen, so a link holds at most this
@@ -112,6 +114,8 @@ package final class HostStack: @unchecked Sendable {
     /// another thread, waits for them and throws the first failure.
     package func perform<T>(_ body: (HostStack) throws -> T) throws -> T {
         let onQueue = queue.isCurrent
+        // Inside `submit`: the call's commands join the submitted work's completion.
+        if onQueue && collecting { return try turn { try body(self) } }
         var completion: Completion?
         let value: T = try queue.sync {
             let saved = (collecting, collected)
@@ -130,6 +134,32 @@ package final class HostStack: @unchecked Sendable {
             if let error = completion.wait(timeoutSeconds: 120) { throw error }
         }
         return value
+    }
+
+    /// The non-blocking form of `perform`: runs `body` on the queue in a later turn (never inside
+    /// the caller, even on the queue), collects the commands it issues, and calls `done` on the
+    /// queue with the first failure (a thrown error or an HCI failure) once they all finished.
+    package func submit(_ body: @escaping @Sendable (HostStack) throws -> Void,
+                        done: @escaping @Sendable (BLEError?) -> Void) {
+        queue.async { [self] in
+            turn {
+                let completion = Completion()
+                let saved = (collecting, collected)
+                collecting = true
+                collected = completion
+                defer { (collecting, collected) = saved }
+                completion.begin()
+                do {
+                    try body(self)
+                    completion.end(nil)
+                } catch let e as BLEError {
+                    completion.end(e)
+                } catch {
+                    completion.end(.io("\(error)"))
+                }
+                completion.seal(then: done)
+            }
+        }
     }
 
     /// Runs `body` on the queue without waiting for commands.
@@ -178,14 +208,23 @@ package final class HostStack: @unchecked Sendable {
     func raiseNow(_ event: BLEEvent) -> BLEIRQResult? {
         deliverEvents()
         log.debug("event \(event.name)")
+        let saved = (collecting, collected)
+        (collecting, collected) = (false, nil)
+        defer { (collecting, collected) = saved }
         return handler?(event)
     }
 
     /// Delivers queued events in order, one at a time; events raised meanwhile join the queue.
+    /// Handlers run outside any call's command collection: what they call is theirs.
     private func deliverEvents() {
         guard !delivering else { return }
         delivering = true
-        defer { delivering = false }
+        let saved = (collecting, collected)
+        (collecting, collected) = (false, nil)
+        defer {
+            delivering = false
+            (collecting, collected) = saved
+        }
         while eventHead < pendingEvents.count {
             let event = pendingEvents[eventHead]
             eventHead += 1
@@ -267,6 +306,7 @@ package final class HostStack: @unchecked Sendable {
         }
         generation &+= 1
         sessionFailure = nil
+        lastCommandFailure = nil
         let s = TransportSession(host: self, generation: generation)
         commands = CommandQueue(schedule: { [weak self] ns, work in
             guard let self else { return DeviceQueue.cancelledTimer() }
