@@ -16,11 +16,10 @@ extension HostStack {
             log.warning("controller reused live connection handle 0x\(String(handle, radix: 16)); ignored")
             return
         }
-        let state = ConnectionState(handle: handle, role: asCentral ? .central : .peripheral,
-                                    peerAddressType: AddressType(hci: peerAddressType), peerAddress: peerAddress,
-                                    interval: interval, latency: latency, supervisionTimeout: timeout)
+        let state = Connection(handle: handle, role: asCentral ? .central : .peripheral,
+                               peerAddressType: AddressType(hci: peerAddressType), peerAddress: peerAddress,
+                               interval: interval, latency: latency, supervisionTimeout: timeout)
         connections[handle] = state
-        links[handle] = ATTLink()
         acl.addLink(handle)
         if asCentral {
             if let pending = pendingConnect {
@@ -29,7 +28,7 @@ extension HostStack {
             } else if unwantedConnectTargets.remove(peerAddress) != nil {
                 // The app was told this attempt failed: do not leave a link it does not know about.
                 log.warning("a cancelled connection to \(peerAddress) completed anyway; disconnecting it")
-                silentHandles.insert(handle)
+                state.silent = true
                 send(HCI.Disconnect(handle: handle, reason: .remoteUserTerminated))
                 return
             }
@@ -47,18 +46,27 @@ extension HostStack {
             return
         }
         guard let c = connections.removeValue(forKey: e.handle) else { return }
-        acl.removeLink(e.handle)
-        reassembler.removeLink(e.handle)
-        attStalled.remove(e.handle)
-        indicationsStalled.remove(e.handle)
-        let link = links.removeValue(forKey: e.handle)
         log.info("disconnected 0x\(String(e.handle, radix: 16)): \(e.reason)")
-        if silentHandles.remove(e.handle) != nil { return }
-        if let link { attLinkClosed(e.handle, link) }
+        endConnection(c, raiseEvents: true)
+    }
+
+    /// The one way a connection ends (the controller reported its disconnection, or the session
+    /// ended): its data paths are dropped, its timers stopped, and, unless the app never knew of
+    /// it or the app asked for silence (`active(false)`), every procedure it held ends with its
+    /// event (status -107), then the disconnect event. The caller has removed it from `connections`.
+    func endConnection(_ c: Connection, raiseEvents: Bool) {
+        acl?.removeLink(c.handle)
+        reassembler.removeLink(c.handle)
+        c.att.indicationTimer?.cancel()
+        c.att.client.timer?.cancel()
+        c.attStalled = false
+        c.indicationsStalled = false
+        guard raiseEvents, !c.silent else { return }
+        attLinkClosed(c.handle, c.att)
         emitDisconnect(c)
     }
 
-    func emitDisconnect(_ c: ConnectionState) {
+    func emitDisconnect(_ c: Connection) {
         switch c.role {
         case .central: emit(.peripheralDisconnect(connHandle: c.handle, addrType: c.peerAddressType, addr: c.peerAddress))
         case .peripheral: emit(.centralDisconnect(connHandle: c.handle, addrType: c.peerAddressType, addr: c.peerAddress))
@@ -76,11 +84,10 @@ extension HostStack {
     }
 
     func handleConnectionUpdate(_ e: HCI.LEConnectionUpdateComplete) {
-        if e.status.isSuccess, var c = connections[e.handle] {
+        if e.status.isSuccess, let c = connections[e.handle] {
             c.interval = e.interval
             c.latency = e.latency
             c.supervisionTimeout = e.supervisionTimeout
-            connections[e.handle] = c
         }
         guard connections[e.handle] != nil else { return }
         emit(.connectionUpdate(connHandle: e.handle, connInterval: Int(e.interval), connLatency: Int(e.latency),

@@ -33,7 +33,7 @@ extension HostStack {
     /// queue has room.
     private func clientLink(_ conn: UInt16, queueing: Bool = true) throws {
         guard power == .on else { throw BLEError.notActive }
-        guard let link = links[conn] else { throw BLEError.notConnected }
+        guard let link = connections[conn]?.att else { throw BLEError.notConnected }
         guard !queueing || link.client.procedures.count < config.maxClientProcedures else { throw BLEError.noMemory }
     }
 
@@ -88,22 +88,21 @@ extension HostStack {
     // MARK: Queue
 
     private func enqueue(_ conn: UInt16, _ p: GATTProcedure) {
-        links[conn]?.client.procedures.append(p)
+        connections[conn]?.att.client.procedures.append(p)
         startNext(conn)
     }
 
     /// Starts the head procedure unless one is already running (an event handler may have queued
     /// and started one while the previous procedure was reporting its end).
     private func startNext(_ conn: UInt16) {
-        guard var link = links[conn], !link.client.running, !link.client.procedures.isEmpty, !link.dead else { return }
-        link.client.running = true
-        links[conn] = link
+        guard let c = connections[conn], !c.att.client.running, !c.att.client.procedures.isEmpty, !c.att.dead else { return }
+        c.att.client.running = true
         sendRequest(conn)
     }
 
     /// Sends the request the head procedure needs now, with its 30 s transaction timer.
     private func sendRequest(_ conn: UInt16) {
-        guard let head = links[conn]?.client.procedures.first else { return }
+        guard let head = connections[conn]?.att.client.procedures.first else { return }
         let pdu: ATTPDU
         switch head {
         case .exchangeMTU:
@@ -130,32 +129,31 @@ extension HostStack {
                 pdu = .executeWriteRequest(flags: 0x01)
             } else {
                 let chunk = Array(data[offset..<min(data.count, offset + mtu(conn) - 5)])
-                links[conn]?.client.procedures[0] = .longWrite(handle: handle, data: data, offset: offset,
+                connections[conn]?.att.client.procedures[0] = .longWrite(handle: handle, data: data, offset: offset,
                                                                sent: chunk.count, executing: false)
                 pdu = .prepareWriteRequest(handle: handle, offset: UInt16(offset), value: chunk)
             }
         }
-        links[conn]?.client.timer?.cancel()
-        links[conn]?.client.timer = schedule(afterNanoseconds: DeviceQueue.nanoseconds(seconds: config.attTimeoutSeconds)) {
+        connections[conn]?.att.client.timer?.cancel()
+        connections[conn]?.att.client.timer = schedule(afterNanoseconds: DeviceQueue.nanoseconds(seconds: config.attTimeoutSeconds)) {
             $0.clientTimedOut(conn)
         }
         sendATT(conn, pdu)
     }
 
     private func clientTimedOut(_ conn: UInt16) {
-        guard links[conn]?.client.running == true else { return }
+        guard connections[conn]?.att.client.running == true else { return }
         finishHead(conn, status: BLEStatus.timedOut)
         attTransactionTimedOut(conn)
     }
 
     /// Ends the head procedure with its done event, and starts the next one.
     private func finishHead(_ conn: UInt16, status: Int) {
-        guard var link = links[conn], !link.client.procedures.isEmpty else { return }
-        let head = link.client.procedures.removeFirst()
-        link.client.timer?.cancel()
-        link.client.timer = nil
-        link.client.running = false
-        links[conn] = link
+        guard let c = connections[conn], !c.att.client.procedures.isEmpty else { return }
+        let head = c.att.client.procedures.removeFirst()
+        c.att.client.timer?.cancel()
+        c.att.client.timer = nil
+        c.att.client.running = false
         emitDone(conn, head, status: status)
         startNext(conn)
     }
@@ -190,8 +188,8 @@ extension HostStack {
     }
 
     private func replaceHead(_ conn: UInt16, _ p: GATTProcedure) {
-        guard links[conn]?.client.procedures.isEmpty == false else { return }
-        links[conn]?.client.procedures[0] = p
+        guard connections[conn]?.att.client.procedures.isEmpty == false else { return }
+        connections[conn]?.att.client.procedures[0] = p
         sendRequest(conn)
     }
 
@@ -213,7 +211,7 @@ extension HostStack {
         default:
             break
         }
-        guard let link = links[conn], link.client.running, let head = link.client.procedures.first else {
+        guard let link = connections[conn]?.att, link.client.running, let head = link.client.procedures.first else {
             log.debug("unexpected ATT response on 0x\(String(conn, radix: 16))")
             return
         }
@@ -223,8 +221,8 @@ extension HostStack {
         switch (head, pdu) {
         case (.exchangeMTU, .exchangeMTUResponse(let serverMTU)):
             let mtu = max(23, min(Int(serverMTU), config.mtu))
-            links[conn]?.mtu = mtu
-            links[conn]?.mtuExchanged = true
+            connections[conn]?.att.mtu = mtu
+            connections[conn]?.att.mtuExchanged = true
             emit(.mtuExchanged(connHandle: conn, mtu: mtu))
             finishHead(conn, status: 0)
 
@@ -269,7 +267,7 @@ extension HostStack {
                 held = filter == nil || filter == uuid ? (valueHandle, i.value[0], uuid) : nil
             }
             // The procedure keeps the held characteristic either way: the last one ends at `end`.
-            links[conn]?.client.procedures[0] = .discoverCharacteristics(start: start, end: end, uuid: filter,
+            connections[conn]?.att.client.procedures[0] = .discoverCharacteristics(start: start, end: end, uuid: filter,
                                                                           next: next, held: held)
             continueOrFinish(conn, items.isEmpty, from: floor, through: Int(end)) {
                 .discoverCharacteristics(start: start, end: end, uuid: filter, next: $0, held: held)
@@ -292,7 +290,7 @@ extension HostStack {
             if chunk.count == mtu(conn) - 1, all.count < 0xFFFF {
                 replaceHead(conn, .read(handle: handle, value: all))
             } else {
-                links[conn]?.client.procedures[0] = .read(handle: handle, value: all)
+                connections[conn]?.att.client.procedures[0] = .read(handle: handle, value: all)
                 finishHead(conn, status: 0)
             }
 
@@ -341,7 +339,7 @@ extension HostStack {
             finishHead(conn, status: error == ATTErrorCode.attributeNotFound ? 0 : Int(error))
         case let .read(handle, value) where !value.isEmpty && error == ATTErrorCode.attributeNotLong:
             // The value was exactly MTU-1 long.
-            links[conn]?.client.procedures[0] = .read(handle: handle, value: value)
+            connections[conn]?.att.client.procedures[0] = .read(handle: handle, value: value)
             finishHead(conn, status: 0)
         case .exchangeMTU:
             // A server that does not support the exchange keeps the default MTU.

@@ -31,8 +31,8 @@ extension HostStack {
             let ours = config.mtu
             sendATT(conn, .exchangeMTUResponse(mtu: UInt16(ours)))
             let mtu = max(23, min(Int(clientMTU), ours))
-            links[conn]?.mtu = mtu
-            links[conn]?.mtuExchanged = true
+            connections[conn]?.att.mtu = mtu
+            connections[conn]?.att.mtuExchanged = true
             emit(.mtuExchanged(connHandle: conn, mtu: mtu))
         case let .findInformationRequest(start, end):
             guard validRange(conn, ATTOpcode.findInformationRequest, start, end) else { return }
@@ -106,7 +106,7 @@ extension HostStack {
         let code: UInt8
     }
 
-    func mtu(_ conn: UInt16) -> Int { links[conn]?.mtu ?? 23 }
+    func mtu(_ conn: UInt16) -> Int { connections[conn]?.att.mtu ?? 23 }
 
     /// Sends a reply, request, confirmation or indication: never refused (the protocol allows one
     /// of each in flight); on a link that is gone there is no one to send it to.
@@ -120,7 +120,7 @@ extension HostStack {
         switch offerL2CAP(handle: conn, cid: FixedChannel.att, payload: pdu.encode()) {
         case .queued: return
         case .full:
-            attStalled.insert(conn)
+            connections[conn]?.attStalled = true
             throw BLEError.noMemory
         case .unknownLink: throw BLEError.notConnected
         }
@@ -230,7 +230,7 @@ extension HostStack {
         case .deviceName:
             value = Array(config.gapName.utf8)
         case .cccd:
-            let bits = links[conn]?.cccd[handle] ?? 0
+            let bits = connections[conn]?.att.cccd[handle] ?? 0
             value = [UInt8(bits & 0xFF), UInt8(bits >> 8)]
         case .value(let flags):
             guard flags.contains(.read) else { return .failure(ATTFailure(code: ATTErrorCode.readNotPermitted)) }
@@ -272,7 +272,7 @@ extension HostStack {
             guard offset == 0, data.count == 2 else {
                 return .failure(ATTFailure(code: ATTErrorCode.invalidAttributeValueLength))
             }
-            links[conn]?.cccd[handle] = UInt16(data[0]) | UInt16(data[1]) << 8
+            connections[conn]?.att.cccd[handle] = UInt16(data[0]) | UInt16(data[1]) << 8
             return .success(())
         case .value(let flags):
             guard flags.contains(.write) || flags.contains(.writeNoResponse) else {
@@ -319,23 +319,21 @@ extension HostStack {
             return sendATT(conn, .errorResponse(requestOpcode: ATTOpcode.prepareWriteRequest, handle: h,
                                                 error: ATTErrorCode.writeNotPermitted))
         }
-        guard var link = links[conn] else { return }
-        guard link.prepareQueue.count < ATTLink.maxPreparedWrites, link.preparedBytes + value.count <= 4096 else {
+        guard let c = connections[conn] else { return }
+        guard c.att.prepareQueue.count < ATTLink.maxPreparedWrites, c.att.preparedBytes + value.count <= 4096 else {
             return sendATT(conn, .errorResponse(requestOpcode: ATTOpcode.prepareWriteRequest, handle: h,
                                                 error: ATTErrorCode.prepareQueueFull))
         }
-        link.prepareQueue.append((h, offset, value))
-        link.preparedBytes += value.count
-        links[conn] = link
+        c.att.prepareQueue.append((h, offset, value))
+        c.att.preparedBytes += value.count
         sendATT(conn, .prepareWriteResponse(handle: h, offset: UInt16(offset), value: value))
     }
 
     private func executeWrite(_ conn: UInt16, _ flags: UInt8) {
-        guard var link = links[conn] else { return }
-        let queue = link.prepareQueue
-        link.prepareQueue.removeAll()
-        link.preparedBytes = 0
-        links[conn] = link
+        guard let c = connections[conn] else { return }
+        let queue = c.att.prepareQueue
+        c.att.prepareQueue.removeAll()
+        c.att.preparedBytes = 0
         guard flags == 0x01 else {
             if flags != 0x00 {
                 return sendATT(conn, .errorResponse(requestOpcode: ATTOpcode.executeWriteRequest, handle: 0,

@@ -10,16 +10,16 @@ extension HostStack {
         if advertising { throw BLEError.busy }
         let db = try GATTDatabase(services: services)
         database = db
-        for conn in links.keys.sorted() {
+        for conn in connections.keys.sorted() {
             // CCCD state is tied to handles that may have moved; keep only Service Changed's.
             let scCCCD = db.attribute(db.serviceChangedHandle)?.cccdHandle
-            let keep = scCCCD.flatMap { links[conn]?.cccd[$0] }
-            links[conn]?.cccd = [:]
-            if let scCCCD, let keep { links[conn]?.cccd[scCCCD] = keep }
+            let keep = scCCCD.flatMap { connections[conn]?.att.cccd[$0] }
+            connections[conn]?.att.cccd = [:]
+            if let scCCCD, let keep { connections[conn]?.att.cccd[scCCCD] = keep }
             if let bits = keep, bits & 0x0002 != 0 {
                 // A full indication queue is the app's doing; Service Changed waits its turn (the
                 // spec bounds nothing here), so it goes in regardless.
-                links[conn]?.pendingIndications.append((db.serviceChangedHandle, [0x01, 0x00, 0xFF, 0xFF]))
+                connections[conn]?.att.pendingIndications.append((db.serviceChangedHandle, [0x01, 0x00, 0xFF, 0xFF]))
                 sendNextIndication(conn)
             }
         }
@@ -55,8 +55,8 @@ extension HostStack {
         // Every subscribed peer is tried; if one has no room, the others still get the update and
         // the call then throws `.noMemory` (the value is stored either way).
         var full = false
-        for conn in links.keys.sorted() {
-            let bits = links[conn]?.cccd[cccd] ?? 0
+        for conn in connections.keys.sorted() {
+            let bits = connections[conn]?.att.cccd[cccd] ?? 0
             do {
                 if bits & 0x0001 != 0 {
                     try offerATT(conn, .handleValueNotification(handle: handle, value: Array(data.prefix(mtu(conn) - 3))))
@@ -72,7 +72,7 @@ extension HostStack {
 
     package func gattsNotify(_ conn: UInt16, _ handle: UInt16, _ data: [UInt8]?) throws {
         guard power == .on else { throw BLEError.notActive }
-        guard links[conn] != nil else { throw BLEError.notConnected }
+        guard connections[conn] != nil else { throw BLEError.notConnected }
         guard let a = database.attribute(handle) else { throw BLEError.invalidArgument("no attribute at handle \(handle)") }
         let value = data ?? a.value
         try offerATT(conn, .handleValueNotification(handle: handle, value: Array(value.prefix(mtu(conn) - 3))))
@@ -80,7 +80,7 @@ extension HostStack {
 
     package func gattsIndicate(_ conn: UInt16, _ handle: UInt16, _ data: [UInt8]?) throws {
         guard power == .on else { throw BLEError.notActive }
-        guard links[conn] != nil else { throw BLEError.notConnected }
+        guard connections[conn] != nil else { throw BLEError.notConnected }
         guard let a = database.attribute(handle) else { throw BLEError.invalidArgument("no attribute at handle \(handle)") }
         try queueIndication(conn, handle, data ?? a.value)
     }
@@ -103,43 +103,42 @@ extension HostStack {
     /// Queues an indication; throws `.noMemory` when `maxQueuedIndications` wait already (the app is told
     /// by `l2capSendReady` on CID 4 when one is confirmed).
     func queueIndication(_ conn: UInt16, _ handle: UInt16, _ value: [UInt8]) throws {
-        guard let link = links[conn] else { return }
+        guard let link = connections[conn]?.att else { return }
         guard link.pendingIndications.count < config.maxQueuedIndications else {
-            indicationsStalled.insert(conn)
+            connections[conn]?.indicationsStalled = true
             throw BLEError.noMemory
         }
         let payload = Array(value.prefix(mtu(conn) - 3))
-        links[conn]?.pendingIndications.append((handle, payload))
+        connections[conn]?.att.pendingIndications.append((handle, payload))
         sendNextIndication(conn)
     }
 
     func sendNextIndication(_ conn: UInt16) {
-        guard var link = links[conn], link.indicationInFlight == nil, !link.pendingIndications.isEmpty else { return }
-        let next = link.pendingIndications.removeFirst()
-        link.indicationInFlight = next.valueHandle
-        link.indicationTimer = schedule(afterNanoseconds: DeviceQueue.nanoseconds(seconds: config.attTimeoutSeconds)) {
+        guard let c = connections[conn], c.att.indicationInFlight == nil, !c.att.pendingIndications.isEmpty else { return }
+        let next = c.att.pendingIndications.removeFirst()
+        c.att.indicationInFlight = next.valueHandle
+        c.att.indicationTimer = schedule(afterNanoseconds: DeviceQueue.nanoseconds(seconds: config.attTimeoutSeconds)) {
             $0.indicationTimedOut(conn)
         }
-        links[conn] = link
         sendATT(conn, .handleValueIndication(handle: next.valueHandle, value: next.value))
     }
 
     func indicationConfirmed(_ conn: UInt16) {
-        guard var link = links[conn], let h = link.indicationInFlight else { return }
-        link.indicationTimer?.cancel()
-        link.indicationTimer = nil
-        link.indicationInFlight = nil
-        links[conn] = link
+        guard let c = connections[conn], let h = c.att.indicationInFlight else { return }
+        c.att.indicationTimer?.cancel()
+        c.att.indicationTimer = nil
+        c.att.indicationInFlight = nil
         emit(.gattsIndicateDone(connHandle: conn, valueHandle: h, status: 0))
         sendNextIndication(conn)
-        if indicationsStalled.remove(conn) != nil {
+        if c.indicationsStalled {
+            c.indicationsStalled = false
             emit(.l2capSendReady(connHandle: conn, cid: FixedChannel.att, status: 0))
         }
     }
 
     private func indicationTimedOut(_ conn: UInt16) {
-        guard let h = links[conn]?.indicationInFlight else { return }
-        links[conn]?.indicationInFlight = nil
+        guard let h = connections[conn]?.att.indicationInFlight else { return }
+        connections[conn]?.att.indicationInFlight = nil
         emit(.gattsIndicateDone(connHandle: conn, valueHandle: h, status: BLEStatus.timedOut))
         attTransactionTimedOut(conn)
     }
@@ -147,8 +146,8 @@ extension HostStack {
     /// A transaction that timed out ends the bearer: nothing more may be sent on it, so the link
     /// is closed (Vol 3 Part F 3.3.3).
     func attTransactionTimedOut(_ conn: UInt16) {
-        guard links[conn] != nil, links[conn]?.dead == false else { return }
-        links[conn]?.dead = true
+        guard connections[conn] != nil, connections[conn]?.att.dead == false else { return }
+        connections[conn]?.att.dead = true
         log.warning("ATT transaction timed out on 0x\(String(conn, radix: 16)); disconnecting")
         send(HCI.Disconnect(handle: conn, reason: .remoteUserTerminated))
     }

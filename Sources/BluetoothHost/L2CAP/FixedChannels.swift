@@ -23,7 +23,7 @@ extension HostStack {
     }
 
     private func receiveATT(handle: UInt16, _ pdu: [UInt8]) {
-        guard links[handle]?.dead == false else { return }
+        guard connections[handle]?.att.dead == false else { return }
         serverReceive(handle: handle, pdu)
     }
 

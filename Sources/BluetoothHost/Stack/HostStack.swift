@@ -54,19 +54,12 @@ package final class HostStack: @unchecked Sendable {
     var scanTimer: DeviceTimer?
     var extendedFragments: [ExtendedReportKey: [UInt8]] = [:]
     var pendingConnect: PendingConnect?
-    var connections: [UInt16: ConnectionState] = [:]
+    var connections: [UInt16: Connection] = [:]
     /// Links the app was told failed (a cancel the controller ignored) that connected anyway.
     var unwantedConnectTargets: Set<BluetoothAddress> = []
-    /// Such links: the app never hears of them, not even of their disconnection.
-    var silentHandles: Set<UInt16> = []
 
     // ATT/GATT
     var database = GATTDatabase.standard
-    var links: [UInt16: ATTLink] = [:]
-    /// Links where an ATT send was refused for want of room (`.noMemory`): told when room returns.
-    var attStalled: Set<UInt16> = []
-    /// Links where `gattsIndicate` was refused (`.noMemory`): told when an indication is confirmed.
-    var indicationsStalled: Set<UInt16> = []
     /// The value a remote write just stored, until its gattsWrite event is raised.
     var pendingWriteEvent: UInt16?
 
@@ -318,12 +311,10 @@ package final class HostStack: @unchecked Sendable {
         acl = ACLOutbound { [weak self] packet in self?.transmit(packet) }
         acl.maxQueuedBytes = config.maxQueuedBytes
         acl.onRoom = { [weak self] handle in self?.aclRoom(handle) }
-        attStalled.removeAll()
-        indicationsStalled.removeAll()
         reassembler.reset()
         controller = ControllerInfo()
         database = .standard
-        links.removeAll()
+        connections.removeAll()
         transport = t
         session = s
         power = .starting
@@ -403,12 +394,6 @@ package final class HostStack: @unchecked Sendable {
         pendingConnect = nil
         let closed = connections.values.sorted { $0.handle < $1.handle }
         connections.removeAll()
-        let attLinks = links
-        links.removeAll()
-        let silent = silentHandles
-        silentHandles.removeAll()
-        acl?.reset()
-        reassembler.reset()
         let wasScanning = scanning
         scanning = false
         advertising = false
@@ -419,16 +404,11 @@ package final class HostStack: @unchecked Sendable {
         if raiseEvents {
             if wasScanning { emit(.scanDone) }
             if hadConnect { emit(.peripheralDisconnect(connHandle: 0xFFFF, addrType: .unknown, addr: .zero)) }
-            for c in closed where !silent.contains(c.handle) {
-                if let link = attLinks[c.handle] { attLinkClosed(c.handle, link) }
-                emitDisconnect(c)
-            }
-        } else {
-            for link in attLinks.values {
-                link.indicationTimer?.cancel()
-                link.client.timer?.cancel()
-            }
         }
+        // Every link ends the one way links end.
+        for c in closed { endConnection(c, raiseEvents: raiseEvents) }
+        acl?.reset()
+        reassembler.reset()
     }
 
     func transportClosed(_ error: TransportError?, generation g: UInt64) {
@@ -569,7 +549,8 @@ package final class HostStack: @unchecked Sendable {
     /// A link whose queue refused a PDU has room again: the channels that were refused are told
     /// (for ATT, `l2capSendReady` on CID 4; L2CAP channels will share this).
     func aclRoom(_ handle: UInt16) {
-        guard connections[handle] != nil, attStalled.remove(handle) != nil else { return }
+        guard let c = connections[handle], c.attStalled else { return }
+        c.attStalled = false
         emit(.l2capSendReady(connHandle: handle, cid: FixedChannel.att, status: 0))
     }
 }
