@@ -141,8 +141,10 @@ struct SimulatorConnectionTests {
         let adv = try SimulatorHost(radio: radio)
         try await central.initialize()
         try await adv.initialize()
-        try await adv.advertise(.advDirectIndHighDuty, peer: central.address)
+        // The central initiates first, so the 1.28 s directed window cannot run out while a loaded
+        // machine gets the test to its next step.
         try await central.connect(to: adv.address)
+        try await adv.advertise(.advDirectIndHighDuty, peer: central.address)
         #expect(try await central.connectionComplete().status == .success)
         #expect(try await adv.connectionComplete().status == .success)
     }
