@@ -116,6 +116,8 @@ public final class VirtualController: HCITransport, @unchecked Sendable {
     var inboundBlocked = false
     /// Waiting for the host's `whenReady`.
     var waitingForHost = false
+    /// Noted with the radio for a hand-over at the end of the turn.
+    var deliveryPending = false
     /// Receive buffers for ACL data from the air (as many as the transmit buffers).
     var receiveBuffers: Int { Int(configuration.totalNumACLDataPackets) }
     /// Advertising reports are dropped (and counted) while this many packets wait for the host,
@@ -227,7 +229,10 @@ public final class VirtualController: HCITransport, @unchecked Sendable {
             return
         }
         toHost.append(packet)
-        pumpToHost()
+        if !deliveryPending {
+            deliveryPending = true
+            core.noteDelivery(self)
+        }
     }
 
     /// Hands waiting packets to the host as far as its inbox has room; when it has none, waits

@@ -126,6 +126,8 @@ final class RadioCore: @unchecked Sendable {
     var rssiOverrides: [PairKey: Int8] = [:]
     /// Packets produced in this queue turn, delivered in order when the turn ends.
     private var outbox: [(VirtualController, HCIPacket)] = []
+    /// Controllers with packets waiting in `toHost` since the last hand-over.
+    private var pendingDeliveries: [VirtualController] = []
     private var flushing = false
     /// Controllers with Number Of Completed Packets to report.
     private var completedPending: [VirtualController] = []
@@ -164,16 +166,31 @@ final class RadioCore: @unchecked Sendable {
     func flush() {
         guard !flushing else { return }
         flushing = true
-        var i = 0
-        // A host may call back into its controller while we deliver (close() runs inline on this
-        // queue): what that produces is appended and delivered by this same loop.
-        while i < outbox.count {
-            let (controller, packet) = outbox[i]
-            i += 1
-            controller.deliverToHost(packet)
-        }
-        outbox.removeAll(keepingCapacity: true)
+        repeat {
+            var i = 0
+            // A host may call back into its controller while we deliver (close() runs inline on
+            // this queue): what that produces is appended and delivered by this same loop.
+            while i < outbox.count {
+                let (controller, packet) = outbox[i]
+                i += 1
+                controller.deliverToHost(packet)
+            }
+            outbox.removeAll(keepingCapacity: true)
+            // Each controller hands its host what it got in this turn in one go (one look at the
+            // host's room per turn, not per packet); freed receive buffers may move more.
+            let ready = pendingDeliveries
+            pendingDeliveries.removeAll(keepingCapacity: true)
+            for c in ready {
+                c.deliveryPending = false
+                c.pumpToHost()
+            }
+        } while !outbox.isEmpty || !pendingDeliveries.isEmpty
         flushing = false
+    }
+
+    /// `controller` has packets for its host: handed over when the turn's outbox is done.
+    func noteDelivery(_ controller: VirtualController) {
+        pendingDeliveries.append(controller)
     }
 
     /// Asks for a Number Of Completed Packets flush in a later queue turn (coalescing every packet

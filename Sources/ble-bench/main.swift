@@ -1,5 +1,5 @@
 // ble-bench: performance figures of the host stack on the virtual radio. Run in release:
-//   swift run -c release ble-bench [--quick]
+//   swift run -c release ble-bench [--quick] [--no-bumble] [--gatt-only] [--notify-only]
 import Bluetooth
 import BluetoothSimulator
 import Foundation
@@ -367,16 +367,25 @@ final class EventQueue: @unchecked Sendable {
 header()
 do {
     let secs = quick ? 1.0 : 3.0
+    if let i = CommandLine.arguments.firstIndex(of: "--one"), CommandLine.arguments.count > i + 3,
+       let mtu = Int(CommandLine.arguments[i + 2]), let acl = UInt16(CommandLine.arguments[i + 3]) {
+        // For profiling: `--one notify|write MTU ACL_LENGTH`, one GATT workload alone.
+        let notify = CommandLine.arguments[i + 1] == "notify"
+        try gattThroughput(notify: notify, mtu: mtu, payload: mtu - 3, count: quick ? 5_000 : 50_000, aclLength: acl)
+        exit(0)
+    }
     if CommandLine.arguments.contains("--notify-only") {
         // For profiling (valgrind --tool=callgrind): one GATT workload alone.
         try gattThroughput(notify: true, mtu: 23, payload: 20, count: quick ? 5_000 : 50_000, aclLength: 27)
         exit(0)
     }
-    try connectCycles(pairs: 1, seconds: secs)
-    try connectCycles(pairs: quick ? 10 : 50, seconds: secs)
-    try advertisingReports(advertisers: quick ? 100 : 1000, intervalMs: 100, seconds: secs)
-    try advertisingReports(advertisers: quick ? 20 : 100, intervalMs: 20, seconds: secs)
-    try advertisingReports(advertisers: quick ? 200 : 1000, intervalMs: 20, seconds: secs)
+    if !CommandLine.arguments.contains("--gatt-only") {
+        try connectCycles(pairs: 1, seconds: secs)
+        try connectCycles(pairs: quick ? 10 : 50, seconds: secs)
+        try advertisingReports(advertisers: quick ? 100 : 1000, intervalMs: 100, seconds: secs)
+        try advertisingReports(advertisers: quick ? 20 : 100, intervalMs: 20, seconds: secs)
+        try advertisingReports(advertisers: quick ? 200 : 1000, intervalMs: 20, seconds: secs)
+    }
     let n = quick ? 5_000 : 50_000
     // Bumble's stock controller has 27-byte ACL buffers: the same workload for the comparison.
     // (Our virtual controller's default is 251 bytes, as most current chips; shown too.)
