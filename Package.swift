@@ -14,6 +14,8 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
         .package(url: "https://github.com/apple/swift-log", from: "1.6.0"),
         .package(url: "https://github.com/apple/swift-crypto", from: "3.12.3"),
+        // Counts the benchmark's allocations per message (preloaded into ble-bench only).
+        .package(url: "https://github.com/ordo-one/malloc-interposer", from: "1.6.1"),
     ],
     targets: [
         // Wire formats and value types shared by every layer: addresses, UUIDs, byte readers,
@@ -41,7 +43,9 @@ let package = Package(
                           dependencies: ["Bluetooth",
                                          .product(name: "ArgumentParser", package: "swift-argument-parser")],
                           swiftSettings: strict),
-        .executableTarget(name: "ble-bench", dependencies: ["Bluetooth", "BluetoothSimulator", "BluetoothHost"],
+        .executableTarget(name: "ble-bench",
+                          dependencies: ["Bluetooth", "BluetoothSimulator", "BluetoothHost",
+                                         .product(name: "MallocInterposerSwift", package: "malloc-interposer")],
                           swiftSettings: strict),
         .testTarget(name: "BluetoothTests",
                     dependencies: ["Bluetooth", "BluetoothCore", "BluetoothHost", "BluetoothTransport",

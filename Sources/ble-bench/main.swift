@@ -3,12 +3,45 @@
 import Bluetooth
 import BluetoothSimulator
 import Foundation
+import MallocInterposerSwift
 
 #if canImport(Glibc)
 import Glibc
 #endif
 
 let quick = CommandLine.arguments.contains("--quick")
+
+/// Allocations are counted by malloc-interposer, which must be preloaded: the benchmark starts
+/// itself again with LD_PRELOAD set to the library built next to it (once; without it, the
+/// allocation figures say "n/a").
+func preloadAllocationCounter() {
+    guard ProcessInfo.processInfo.environment["BLE_BENCH_PRELOADED"] == nil else { return }
+    let exe = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath()
+    let library = exe.deletingLastPathComponent().appendingPathComponent("libMallocInterposerSwift.so").path
+    guard FileManager.default.fileExists(atPath: library) else { return }
+    setenv("BLE_BENCH_PRELOADED", "1", 1)
+    let preload = ProcessInfo.processInfo.environment["LD_PRELOAD"].map { "\(library):\($0)" } ?? library
+    setenv("LD_PRELOAD", preload, 1)
+    var argv: [UnsafeMutablePointer<CChar>?] = CommandLine.arguments.map { strdup($0) } + [nil]
+    execv(exe.path, &argv)
+    // execv returned: run without counting.
+}
+preloadAllocationCounter()
+let countingAllocations = ProcessInfo.processInfo.environment["BLE_BENCH_PRELOADED"] != nil
+if countingAllocations { MallocInterposerSwift.initialize() }
+
+/// Allocations (malloc calls, every thread) made while `body` runs, when they can be counted.
+func countAllocations(_ body: () throws -> Void) rethrows -> Int? {
+    guard countingAllocations else {
+        try body()
+        return nil
+    }
+    MallocInterposerSwift.reset()
+    MallocInterposerSwift.hook()
+    defer { MallocInterposerSwift.unhook() }
+    try body()
+    return MallocInterposerSwift.getStatistics().mallocCount
+}
 
 func cpuSeconds() -> Double {
     var usage = rusage()
@@ -230,25 +263,29 @@ func gattThroughput(notify: Bool, mtu: Int, payload: Int, count: Int, aclLength:
     let data = [UInt8](repeating: 0x5A, count: payload)
     let t0 = Date(), cpu0 = cpuSeconds()
     var sent = 0
-    while sent < count {
-        do {
-            if notify {
-                try pair.server.gattsNotify(pair.sconn, h, data)
-            } else {
-                try pair.client.gattcWrite(pair.cconn, h, data, .noResponse)
+    var ok = false
+    let allocations = try countAllocations {
+        while sent < count {
+            do {
+                if notify {
+                    try pair.server.gattsNotify(pair.sconn, h, data)
+                } else {
+                    try pair.client.gattcWrite(pair.cconn, h, data, .noResponse)
+                }
+                sent += 1
+            } catch BLEError.noMemory {
+                stalls += 1
+                guard room.wait(timeout: .now() + 5) == .success else { throw BenchError.failed("no room after .noMemory") }
             }
-            sent += 1
-        } catch BLEError.noMemory {
-            stalls += 1
-            guard room.wait(timeout: .now() + 5) == .success else { throw BenchError.failed("no room after .noMemory") }
         }
+        ok = received.wait(atLeast: count, timeout: 60)
     }
-    let ok = received.wait(atLeast: count, timeout: 60)
     let wall = Date().timeIntervalSince(t0), cpu = cpuSeconds() - cpu0
     let rate = Double(received.count) / wall
-    print(String(format: "%@ mtu=%d payload=%d acl=%d: %.0f msgs/s, %.0f kB/s (%d/%d in %.2f s, %.1f µs CPU each, %d waits for room)%@",
+    let perMessage = allocations.map { String(format: "%.1f", Double($0) / Double(max(received.count, 1))) } ?? "n/a"
+    print(String(format: "%@ mtu=%d payload=%d acl=%d: %.0f msgs/s, %.0f kB/s (%d/%d in %.2f s, %.1f µs CPU and %@ allocations each, both ends; %d waits for room)%@",
                  notify ? "notify" : "write-without-response", mtu, payload, Int(aclLength), rate, rate * Double(payload) / 1000,
-                 received.count, count, wall, cpu / Double(max(received.count, 1)) * 1e6, stalls, ok ? "" : " INCOMPLETE"))
+                 received.count, count, wall, cpu / Double(max(received.count, 1)) * 1e6, perMessage, stalls, ok ? "" : " INCOMPLETE"))
     _ = try? pair.client.active(false)
     _ = try? pair.server.active(false)
     return rate
