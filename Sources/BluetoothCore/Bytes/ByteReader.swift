@@ -2,14 +2,23 @@
 /// `DecodeError.truncated` on short input: parsing never traps.
 public struct ByteReader: Sendable {
     public let bytes: [UInt8]
+    /// Index in `bytes` of the next byte to read.
     public private(set) var offset: Int
     private let end: Int
+    /// Where reading started (errors count from here).
+    private let base: Int
     /// What is being parsed, for error messages ("LE Connection Complete").
     public let context: String
 
     public init(_ bytes: [UInt8], context: String = "") {
+        self.init(bytes, startingAt: 0, context: context)
+    }
+
+    /// Reads `bytes` from index `start` on, without copying them (a header already read, say).
+    public init(_ bytes: [UInt8], startingAt start: Int, context: String = "") {
         self.bytes = bytes
-        self.offset = 0
+        self.base = min(max(start, 0), bytes.count)
+        self.offset = base
         self.end = bytes.count
         self.context = context
     }
@@ -24,7 +33,7 @@ public struct ByteReader: Sendable {
     @inline(__always)
     private mutating func need(_ n: Int) throws {
         if n < 0 || remaining < n {
-            throw DecodeError.truncated(context: context, needed: offset + max(n, 0), available: end)
+            throw DecodeError.truncated(context: context, needed: offset - base + max(n, 0), available: end - base)
         }
     }
 

@@ -120,7 +120,7 @@ public enum ATTPDU: Sendable, Equatable {
 
     public init(parsing bytes: [UInt8]) throws(ATTDecodeError) {
         guard let op = bytes.first else { throw ATTDecodeError(opcode: 0, reason: "empty ATT PDU") }
-        var r = ByteReader(Array(bytes.dropFirst()), context: "ATT opcode 0x\(String(op, radix: 16))")
+        var r = ByteReader(bytes, startingAt: 1, context: "ATT opcode 0x\(String(op, radix: 16))")
         do {
             self = try ATTPDU.parse(op, &r)
         } catch let e as ATTDecodeError {

@@ -51,7 +51,7 @@ extension HostStack {
                 throw BLEError.invalidArgument("a write without response carries at most MTU-3 = \(mtu - 3) bytes, got \(data.count)")
             }
             // Commands need no response and do not wait behind requests (Vol 3 Part F 3.3).
-            try offerATT(conn, .writeCommand(handle: handle, value: data))
+            try offerATT(conn, opcode: ATTOpcode.writeCommand, handle: handle, value: data[...])
         case .withResponse:
             guard data.count <= 512 else { throw BLEError.invalidArgument("an attribute value is at most 512 bytes") }
             if data.count <= mtu - 3 {

@@ -59,7 +59,8 @@ extension HostStack {
             let bits = connections[conn]?.att.cccd[cccd] ?? 0
             do {
                 if bits & 0x0001 != 0 {
-                    try offerATT(conn, .handleValueNotification(handle: handle, value: Array(data.prefix(mtu(conn) - 3))))
+                    try offerATT(conn, opcode: ATTOpcode.handleValueNotification, handle: handle,
+                                 value: data.prefix(mtu(conn) - 3))
                 } else if bits & 0x0002 != 0 {
                     try queueIndication(conn, handle, data)
                 }
@@ -75,7 +76,7 @@ extension HostStack {
         guard connections[conn] != nil else { throw BLEError.notConnected }
         guard let a = database.attribute(handle) else { throw BLEError.invalidArgument("no attribute at handle \(handle)") }
         let value = data ?? a.value
-        try offerATT(conn, .handleValueNotification(handle: handle, value: Array(value.prefix(mtu(conn) - 3))))
+        try offerATT(conn, opcode: ATTOpcode.handleValueNotification, handle: handle, value: value.prefix(mtu(conn) - 3))
     }
 
     package func gattsIndicate(_ conn: UInt16, _ handle: UInt16, _ data: [UInt8]?) throws {

@@ -122,6 +122,37 @@ final class ACLOutbound {
         return .queued
     }
 
+    /// Queues one L2CAP PDU written after `ACLHeader.size` reserved bytes (`buffer[4...]` is the
+    /// PDU, basic header included). A PDU that fits one fragment becomes that fragment in place,
+    /// with no copy; a longer one is cut as `send` does.
+    @discardableResult
+    func send(handle: UInt16, reserved buffer: consuming [UInt8], bounded: Bool) -> SendResult {
+        let length = buffer.count - ACLHeader.size
+        guard length >= 0, length <= maxLength else {
+            return send(handle: handle, pdu: Array(buffer.dropFirst(ACLHeader.size)), bounded: bounded)
+        }
+        guard let i = links.index(forKey: handle) else {
+            anomalies += 1
+            return .unknownLink
+        }
+        if bounded && links.values[i].queuedBytes > 0 && links.values[i].queuedBytes + length > maxQueuedBytes {
+            links.values[i].stalled = true
+            return .full
+        }
+        var packet = consume buffer  // the only reference: the header is written in place
+        let flags = (handle & 0x0FFF) | UInt16(ACLHeader.Boundary.firstNonFlushable.rawValue) << 12
+        packet[0] = UInt8(truncatingIfNeeded: flags)
+        packet[1] = UInt8(truncatingIfNeeded: flags >> 8)
+        packet[2] = UInt8(truncatingIfNeeded: length)
+        packet[3] = UInt8(truncatingIfNeeded: length >> 8)
+        links.values[i].fragments.append(packet)
+        links.values[i].pduLengths.append(length)
+        links.values[i].queuedPDUs += 1
+        links.values[i].queuedBytes += length
+        pump()
+        return .queued
+    }
+
     /// PDUs and bytes waiting on `handle` (for tests and diagnostics).
     func queuedPDUs(_ handle: UInt16) -> Int { links[handle]?.queuedPDUs ?? 0 }
     func queuedBytes(_ handle: UInt16) -> Int { links[handle]?.queuedBytes ?? 0 }

@@ -5,8 +5,8 @@ import BluetoothCore
 /// joined back into L2CAP PDUs by the basic header's length (Core Vol 3 Part A 7.2).
 struct ACLReassembler {
     enum Outcome: Equatable {
-        /// A complete L2CAP PDU: header (4 bytes) and payload.
-        case pdu([UInt8])
+        /// A complete L2CAP PDU: its channel and its payload (the basic header read and dropped).
+        case pdu(cid: UInt16, payload: [UInt8])
         case incomplete
         /// The fragment was dropped; the string says why (for the log).
         case dropped(String)
@@ -63,6 +63,15 @@ struct ACLReassembler {
         case .firstFlushable, .firstNonFlushable, .complete:
             if partial[header.handle] != nil { note = "a new PDU started before the previous one was complete" }
             discarding.remove(header.handle)
+            // The common case, a whole PDU in one packet: its payload is copied out once.
+            if partial[header.handle] != nil { partial[header.handle] = nil }
+            if payload.count >= 4 {
+                let declared = Int(payload[payload.startIndex]) | Int(payload[payload.startIndex + 1]) << 8
+                if declared <= maxPayload && payload.count == 4 + declared {
+                    let cid = UInt16(payload[payload.startIndex + 2]) | UInt16(payload[payload.startIndex + 3]) << 8
+                    return (header.handle, .pdu(cid: cid, payload: Array(packet[(ACLHeader.size + 4)...])), note)
+                }
+            }
             buffer = Array(payload)
         case .continuing:
             if discarding.contains(header.handle) {
@@ -87,7 +96,8 @@ struct ACLReassembler {
         let expected = 4 + declared
         if buffer.count == expected {
             partial[header.handle] = nil
-            return (header.handle, .pdu(buffer), note)
+            let cid = UInt16(buffer[2]) | UInt16(buffer[3]) << 8
+            return (header.handle, .pdu(cid: cid, payload: Array(buffer[4...])), note)
         }
         if buffer.count > expected {
             partial[header.handle] = nil

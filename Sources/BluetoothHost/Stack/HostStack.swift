@@ -505,10 +505,9 @@ package final class HostStack: @unchecked Sendable {
         switch outcome {
         case .incomplete: return
         case .dropped(let why): dropACL(handle, why)
-        case .pdu(let pdu):
-            let cid = UInt16(pdu[2]) | UInt16(pdu[3]) << 8
-            receivedL2CAP?(handle, cid, Array(pdu[4...]))
-            receiveL2CAP(handle: handle, cid: cid, payload: Array(pdu[4...]))
+        case let .pdu(cid, payload):
+            receivedL2CAP?(handle, cid, payload)
+            receiveL2CAP(handle: handle, cid: cid, payload: payload)
         }
     }
 
@@ -538,12 +537,22 @@ package final class HostStack: @unchecked Sendable {
     }
 
     private func l2capPDU(handle: UInt16, cid: UInt16, payload: [UInt8], bounded: Bool) -> ACLOutbound.SendResult {
+        l2capPDU(handle: handle, cid: cid, length: payload.count, bounded: bounded) { $0.append(payload) }
+    }
+
+    /// Writes one L2CAP PDU (its payload by `write`, `length` bytes) into a single buffer that
+    /// leaves room for the ACL header, so a PDU that fits one fragment is never copied again.
+    func l2capPDU(handle: UInt16, cid: UInt16, length: Int, bounded: Bool,
+                  _ write: (inout ByteWriter) -> Void) -> ACLOutbound.SendResult {
         guard power == .on, connections[handle] != nil else { return .unknownLink }
-        var w = ByteWriter(capacity: payload.count + 4)
-        w.u16(UInt16(truncatingIfNeeded: payload.count))
+        var w = ByteWriter(capacity: ACLHeader.size + 4 + length)
+        w.u32(0)  // the ACL header, filled in by ACLOutbound
+        w.u16(UInt16(truncatingIfNeeded: length))
         w.u16(cid)
-        w.append(payload)
-        return acl.send(handle: handle, pdu: w.bytes, bounded: bounded)
+        write(&w)
+        let bytes = w.bytes
+        _ = consume w
+        return acl.send(handle: handle, reserved: consume bytes, bounded: bounded)
     }
 
     /// A link whose queue refused a PDU has room again: the channels that were refused are told

@@ -319,11 +319,10 @@ final class HostileController: HCITransportDelegate, @unchecked Sendable {
             // A fake link: acknowledge the buffer at once, and let the peer answer whole PDUs.
             answers.append(HCI.NumberOfCompletedPackets(entries: [.init(handle: header.handle, count: 1)]).packet)
             let outcome = link.reassembler.receive(header: header, packet: packet.bytes, maxPayload: 0xFFFF).outcome
-            if case .pdu(let pdu) = outcome {
+            if case let .pdu(cid, payload) = outcome {
                 link.pdus += 1
-                let cid = UInt16(pdu[2]) | UInt16(pdu[3]) << 8
                 condition.unlock()
-                let replies = link.peer(cid, Array(pdu[4...]))
+                let replies = link.peer(cid, payload)
                 condition.lock()
                 for r in replies { answers.append(Self.aclPacket(handle: header.handle, cid: r.cid, payload: r.payload)) }
             }
