@@ -304,7 +304,7 @@ package final class HostStack: @unchecked Sendable {
         commands = CommandQueue(schedule: { [weak self] ns, work in
             guard let self else { return DeviceQueue.cancelledTimer() }
             return self.schedule(afterNanoseconds: ns) { _ in work() }
-        }, timeoutNanoseconds: DeviceQueue.nanoseconds(seconds: config.commandTimeoutSeconds)) {
+        }, now: { [queue] in queue.now }, timeoutNanoseconds: DeviceQueue.nanoseconds(seconds: config.commandTimeoutSeconds)) {
             [weak self] packet in self?.transmit(packet)
         }
         commands.onTimeout = { [weak self] error in self?.log.error("\(error)") }
