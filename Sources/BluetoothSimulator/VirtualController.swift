@@ -255,16 +255,15 @@ public final class VirtualController: HCITransport, @unchecked Sendable {
                 }
                 break
             }
-            while room > 0, toHostHead < toHost.count {
-                let p = toHost[toHostHead]
-                toHostHead += 1
-                room -= 1
-                if p.type == .acl {
-                    toHostACL -= 1
-                    freed = true
-                }
-                d.transport(didReceive: p)
+            let end = toHostHead + min(room, toHost.count - toHostHead)
+            for i in toHostHead..<end where toHost[i].type == .acl {
+                toHostACL -= 1
+                freed = true
             }
+            let burst = toHost[toHostHead..<end]
+            toHostHead = end
+            room = 0
+            if let flow { flow.transport(didReceiveAll: burst) } else { for p in burst { d.transport(didReceive: p) } }
         }
         if toHostHead == toHost.count {
             toHost.removeAll(keepingCapacity: true)

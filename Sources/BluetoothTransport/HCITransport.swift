@@ -20,6 +20,14 @@ public protocol HCIFlowControlledDelegate: HCITransportDelegate {
     var room: Int { get }
     /// Runs `ready` once, on any thread, when the inbox has room again (at once if it has now).
     func whenReady(_ ready: @escaping @Sendable () -> Void)
+    /// Several packets at once, in order (at most `room` of them): one hand-over for a burst.
+    func transport(didReceiveAll packets: ArraySlice<HCIPacket>)
+}
+
+extension HCIFlowControlledDelegate {
+    public func transport(didReceiveAll packets: ArraySlice<HCIPacket>) {
+        for p in packets { transport(didReceive: p) }
+    }
 }
 
 /// A byte pipe to one HCI controller.

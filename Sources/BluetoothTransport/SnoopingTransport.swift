@@ -62,6 +62,15 @@ public final class SnoopingTransport: HCITransport {
 
         var room: Int { (downstream as? HCIFlowControlledDelegate)?.room ?? Int.max }
 
+        func transport(didReceiveAll packets: ArraySlice<HCIPacket>) {
+            for p in packets { writer.write(p, direction: .received, unixMicroseconds: SnoopingTransport.timestamp(executor)) }
+            if let flow = downstream as? HCIFlowControlledDelegate {
+                flow.transport(didReceiveAll: packets)
+            } else {
+                for p in packets { downstream.transport(didReceive: p) }
+            }
+        }
+
         func whenReady(_ ready: @escaping @Sendable () -> Void) {
             if let flow = downstream as? HCIFlowControlledDelegate { flow.whenReady(ready) } else { ready() }
         }

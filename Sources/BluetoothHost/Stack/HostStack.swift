@@ -607,6 +607,21 @@ final class TransportSession: HCIFlowControlledDelegate, @unchecked Sendable {
         condition.unlock()
     }
 
+    /// A burst from a transport that asked for the `room` first: one lock, one turn.
+    func transport(didReceiveAll burst: ArraySlice<HCIPacket>) {
+        guard let host, !burst.isEmpty else { return }
+        condition.lock()
+        if closed {
+            condition.unlock()
+            return
+        }
+        packets.append(contentsOf: burst)
+        let schedule = !scheduled
+        scheduled = true
+        condition.unlock()
+        if schedule { scheduleTurn(host) }
+    }
+
     func transport(didReceive packet: HCIPacket) {
         guard let host else { return }
         condition.lock()
@@ -622,7 +637,11 @@ final class TransportSession: HCIFlowControlledDelegate, @unchecked Sendable {
         let schedule = !scheduled
         scheduled = true
         condition.unlock()
-        guard schedule else { return }
+        if schedule { scheduleTurn(host) }
+    }
+
+    /// One queue turn takes everything waiting.
+    private func scheduleTurn(_ host: HostStack) {
         let g = generation
         host.queue.async { [self] in
             condition.lock()
