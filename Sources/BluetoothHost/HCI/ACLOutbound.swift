@@ -37,7 +37,7 @@ final class ACLOutbound {
     /// The most L2CAP bytes a link may have waiting when a send is bounded (notifications, writes
     /// without response: what an application can produce faster than the air takes it). Replies,
     /// requests and signalling are never refused: the protocols bound them.
-    var maxQueuedBytes = 65_536
+    var maxQueuedBytes = 131_072
     /// Called with a link's handle when a refused (`.full`) link has drained to half its bound.
     var onRoom: ((UInt16) -> Void)?
     /// Packets the host refused to send because the link was unknown, and NOCP counts that did

@@ -18,7 +18,7 @@ public struct HostConfiguration: Sendable {
     /// NimBLE does when its buffers run out), and `l2capSendReady` with CID 4 (the ATT channel)
     /// says when the queue has drained to half.
     /// Bounds the memory a fast sender can take per link. Read at `active(true)`.
-    public var maxQueuedBytes = 65_536
+    public var maxQueuedBytes = 131_072
     /// Indications waiting per link behind the one in flight: past it, `gattsIndicate` throws
     /// `.noMemory` until one is confirmed (then `l2capSendReady` with CID 4).
     public var maxQueuedIndications = 64
