@@ -102,7 +102,8 @@ public final class VirtualTimeExecutor: @unchecked Sendable {
         isDriverThread && current === queue
     }
 
-    var isDriverThread: Bool {
+    /// True on the thread that drives the executor now.
+    public var isDriverThread: Bool {
         condition.lock()
         defer { condition.unlock() }
         guard let driver else { return false }

@@ -624,9 +624,12 @@ final class TransportSession: HCIFlowControlledDelegate, @unchecked Sendable {
 
     func transport(didReceive packet: HCIPacket) {
         guard let host else { return }
+        // In virtual time the caller is the executor's only thread: it must never wait here (the
+        // host could not drain meanwhile). A delivery that did not ask for the room goes in.
+        let mayWait = !(host.queue.executor?.isDriverThread ?? false)
         condition.lock()
         // A reader thread that finds the inbox full waits for the host (rechecking now and then).
-        while packets.count >= Self.capacity && !closed {
+        while mayWait && packets.count >= Self.capacity && !closed {
             _ = condition.wait(until: Date(timeIntervalSinceNow: 1))
         }
         if closed {
