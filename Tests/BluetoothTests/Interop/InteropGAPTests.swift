@@ -19,7 +19,7 @@
 
 import Foundation
 import Testing
-import Bluetooth
+@testable import Bluetooth
 
 private let iopBumbleName = "BUMBLE-IOP"
 private let iopOurName = "SWIFT-IOP"
@@ -32,6 +32,29 @@ private let iopOurRespData = interopAD(0xFF, [0xFF, 0xFF] + Array("SWIFT-RSP".ut
 struct InteropGAP {
 
     // MARK: (1) our scan sees Bumble
+
+    @Test("Bumble's controller process killed mid-scan: scanDone comes with the radio off and sessionFailure saying why")
+    func bumbleControllerKilledMidScan() throws {
+        let controllers = try BumbleControllers()
+        let ble = try BLE(transport: try controllers.transport(0))
+        try ble.config(addrMode: .random)
+        let seen = Locked<[String]>([])
+        let events = InteropEventRecorder()
+        ble.irq { [weak ble] event in
+            if event == .scanDone, let ble {
+                seen.withLock { $0.append("active=\(ble.active()) failure=\(ble.sessionFailure != nil)") }
+            }
+            events.record(event)
+            return nil
+        }
+        try ble.active(true)
+        try ble.gapScan(0, 30_000, 30_000)
+        controllers.process.terminate()
+        _ = try events.require("scanDone after the controller died", timeout: 10) { $0 == .scanDone }
+        #expect(seen.value == ["active=false failure=true"])
+        #expect(ble.active() == false)
+        #expect(ble.sessionFailure?.description.contains("the session ended") == true, "\(String(describing: ble.sessionFailure))")
+    }
 
     @Test("our active scan sees Bumble's ADV_IND with its name, and a scan response")
     func ourScanSeesBumbleAdvertisement() throws {
