@@ -86,4 +86,62 @@ struct HostGATTProcedureVirtualTimeTests {
         #expect(fake.sent.last.map { CodecBytes.hexString($0.payload) } == "18 01")
         try ble.active(false)
     }
+
+    /// A controller that never answers a command: the call fails with `.timedOut` after exactly
+    /// the command timeout (3 s) of virtual time, and the host goes on.
+    @Test func aCommandNeverAnsweredTimesOutInVirtualTime() throws {
+        let radio = VirtualRadio(virtualTimeSeed: 14)
+        // LE Set Advertising Enable and LE Set Extended Advertising Enable are lost.
+        let fake = FakeLinkTransport(radio: radio, swallowing: [0x200A, 0x2039]) { _, _ in [] }
+        let ble = BLE(controller: fake)
+        try ble.active(true)
+        let executor = try #require(radio.executor)
+        let start = executor.now
+        #expect(throws: BLEError.timedOut) { try ble.gapAdvertise(100_000) }
+        #expect(executor.now - start == 3_000_000_000)
+        #expect(ble.host.read { $0.lastCommandFailure } == .timeout(HCIOpcode(rawValue: 0x2039), seconds: 3))
+        let rec = EventRecorder(ble)
+        try ble.gapScan(20, 30_000, 30_000)
+        #expect(rec.next(code: IRQ.scanDone) != nil)
+        try ble.active(false)
+    }
+
+    /// MTU exchange, characteristics, descriptors, a long read and a write, request by request.
+    @Test func everyProcedureSendsExactlyItsRequests() throws {
+        let value = [UInt8](0..<40)
+        let (_, fake, ble, rec) = try Self.setUp(seed: 15) { cid, pdu in
+            guard cid == 4, let op = pdu.first else { return [] }
+            switch op {
+            case 0x02: return [(4, [0x03, 0x17, 0x00])]  // server MTU 23
+            case 0x08 where pdu[1] == 0x01:
+                return [(4, [0x09, 0x07, 0x02, 0x00, 0x0A, 0x03, 0x00, 0x34, 0x12])]
+            case 0x08: return [(4, [0x01, 0x08, pdu[1], pdu[2], 0x0A])]
+            case 0x04: return [(4, [0x05, 0x01, 0x04, 0x00, 0x02, 0x29])]
+            case 0x0A: return [(4, [0x0B] + value[0..<22])]
+            case 0x0C: return [(4, [0x0D] + value[22...])]
+            case 0x12: return [(4, [0x13])]
+            default: return [(4, [0x01, op, 0x00, 0x00, 0x06])]
+            }
+        }
+        try ble.gattcExchangeMtu(0x0040)
+        #expect(rec.next(code: 21) == .mtuExchanged(connHandle: 0x0040, mtu: 23))
+        try ble.gattcDiscoverCharacteristics(0x0040, 1, 5)
+        #expect(rec.next(code: 12) == .gattcCharacteristicDone(connHandle: 0x0040, status: 0))
+        #expect(rec.all.contains(.gattcCharacteristicResult(connHandle: 0x0040, endHandle: 5, valueHandle: 3,
+                                                            properties: 0x0A, uuid: 0x1234)))
+        try ble.gattcDiscoverDescriptors(0x0040, 3, 4)
+        #expect(rec.next(code: 14) == .gattcDescriptorDone(connHandle: 0x0040, status: 0))
+        try ble.gattcRead(0x0040, 3)
+        #expect(rec.next(code: 15) == .gattcReadResult(connHandle: 0x0040, valueHandle: 3, charData: value))
+        try ble.gattcWrite(0x0040, 3, [0xAA, 0xBB], .withResponse)
+        #expect(rec.next(code: 17) == .gattcWriteDone(connHandle: 0x0040, valueHandle: 3, status: 0))
+        #expect(Self.hex(fake.sent) == [
+            "4: 02 00 01",                      // our MTU, 256
+            "4: 08 01 00 05 00 03 28", "4: 08 03 00 05 00 03 28",
+            "4: 04 04 00 04 00",
+            "4: 0A 03 00", "4: 0C 03 00 16 00",
+            "4: 12 03 00 AA BB",
+        ])
+        try ble.active(false)
+    }
 }

@@ -24,10 +24,14 @@ final class FakeLinkTransport: HCITransport, HCITransportDelegate, @unchecked Se
     var name: String { inner.name }
     var executor: VirtualTimeExecutor? { inner.executor }
 
-    init(radio: VirtualRadio, handle: UInt16 = 0x0040,
+    /// Commands (by opcode) the controller never answers, as a controller that lost them.
+    private let swallowed: Set<UInt16>
+
+    init(radio: VirtualRadio, handle: UInt16 = 0x0040, swallowing swallowed: Set<UInt16> = [],
          peer: @escaping @Sendable (_ cid: UInt16, _ payload: [UInt8]) -> [(cid: UInt16, payload: [UInt8])]) {
         inner = VirtualController(radio: radio)
         self.handle = handle
+        self.swallowed = swallowed
         self.peer = peer
     }
 
@@ -56,6 +60,9 @@ final class FakeLinkTransport: HCITransport, HCITransportDelegate, @unchecked Se
                     deliver(HostileController.aclPacket(handle: handle, cid: reply.cid, payload: reply.payload))
                 }
             }
+            return
+        }
+        if packet.type == .command, bytes.count >= 2, swallowed.contains(UInt16(bytes[0]) | UInt16(bytes[1]) << 8) {
             return
         }
         // HCI Disconnect (0x0406) for the made-up link: answered as a controller does.
