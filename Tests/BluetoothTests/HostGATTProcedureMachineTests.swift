@@ -137,3 +137,38 @@ struct HostGATTProcedureMachineTests {
         ])
     }
 }
+
+/// The server's indications as a value: one in flight, the rest in order; confirmation, timeout
+/// and the link's end.
+@Suite("Host: GATT indication machine")
+struct HostGATTIndicationMachineTests {
+    @Test func oneInFlightTheRestInOrder() {
+        var m = GATTIndications(conn: 7)
+        #expect(m.offer(handle: 0x10, value: [1]) == [.indicate(handle: 0x10, value: [1])])
+        #expect(m.offer(handle: 0x11, value: [2]).isEmpty)
+        #expect(m.offer(handle: 0x12, value: [3]).isEmpty)
+        #expect(m.waitingCount == 2 && m.inFlight == 0x10)
+        #expect(m.confirmed() == [.stopTimer, .emit(.gattsIndicateDone(connHandle: 7, valueHandle: 0x10, status: 0)),
+                                  .indicate(handle: 0x11, value: [2])])
+        #expect(m.confirmed() == [.stopTimer, .emit(.gattsIndicateDone(connHandle: 7, valueHandle: 0x11, status: 0)),
+                                  .indicate(handle: 0x12, value: [3])])
+        #expect(m.confirmed() == [.stopTimer, .emit(.gattsIndicateDone(connHandle: 7, valueHandle: 0x12, status: 0))])
+        // A confirmation nobody asked for changes nothing.
+        #expect(m.confirmed().isEmpty)
+    }
+
+    @Test func aTimeoutEndsTheBearerAndTheLinkEndsTheRest() {
+        var m = GATTIndications(conn: 8)
+        _ = m.offer(handle: 0x20, value: [1])
+        _ = m.offer(handle: 0x21, value: [2])
+        #expect(m.timedOut() == [.emit(.gattsIndicateDone(connHandle: 8, valueHandle: 0x20, status: BLEStatus.timedOut)),
+                                 .closeBearer])
+        #expect(m.timedOut().isEmpty)
+        #expect(m.linkLost() == [.stopTimer,
+                                 .emit(.gattsIndicateDone(connHandle: 8, valueHandle: 0x21, status: BLEStatus.notConnected))])
+        var n = GATTIndications(conn: 9)
+        _ = n.offer(handle: 0x30, value: [])
+        #expect(n.linkLost() == [.stopTimer,
+                                 .emit(.gattsIndicateDone(connHandle: 9, valueHandle: 0x30, status: BLEStatus.notConnected))])
+    }
+}

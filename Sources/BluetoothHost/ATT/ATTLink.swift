@@ -10,9 +10,8 @@ struct ATTLink {
     /// Prepared writes, in arrival order (Vol 3 Part F 3.4.6.1).
     var prepareQueue: [(handle: UInt16, offset: Int, value: [UInt8])] = []
     var preparedBytes = 0
-    /// Indications waiting to be sent; one is in flight at a time (Vol 3 Part F 3.4.7.2).
-    var pendingIndications: [(valueHandle: UInt16, value: [UInt8])] = []
-    var indicationInFlight: UInt16?
+    /// The server's indications (one in flight at a time) and the transaction timer of the one in flight.
+    var indications: GATTIndications
     var indicationTimer: DeviceTimer?
     /// Client side.
     var client = GATTClientQueue()
@@ -20,4 +19,8 @@ struct ATTLink {
     var dead = false
 
     static let maxPreparedWrites = 64
+
+    init(conn: UInt16) {
+        indications = GATTIndications(conn: conn)
+    }
 }

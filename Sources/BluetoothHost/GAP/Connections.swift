@@ -110,12 +110,7 @@ extension HostStack {
     /// Every GATT procedure and indication of a closed link ends with status -107 (API.md).
     func attLinkClosed(_ conn: UInt16, _ link: ATTLink) {
         link.indicationTimer?.cancel()
-        if let h = link.indicationInFlight {
-            emit(.gattsIndicateDone(connHandle: conn, valueHandle: h, status: BLEStatus.notConnected))
-        }
-        for i in link.pendingIndications {
-            emit(.gattsIndicateDone(connHandle: conn, valueHandle: i.valueHandle, status: BLEStatus.notConnected))
-        }
+        for case .emit(let event) in link.indications.linkLost() { emit(event) }
         clientDisconnected(conn, link)
     }
 }

@@ -19,8 +19,9 @@ extension HostStack {
             if let bits = keep, bits & 0x0002 != 0 {
                 // A full indication queue is the app's doing; Service Changed waits its turn (the
                 // spec bounds nothing here), so it goes in regardless.
-                connections[conn]?.att.pendingIndications.append((db.serviceChangedHandle, [0x01, 0x00, 0xFF, 0xFF]))
-                sendNextIndication(conn)
+                if let c = connections[conn] {
+                    carryOut(conn, c.att.indications.offer(handle: db.serviceChangedHandle, value: [0x01, 0x00, 0xFF, 0xFF]))
+                }
             }
         }
         return db.handlesPerService
@@ -104,44 +105,48 @@ extension HostStack {
     /// Queues an indication; throws `.noMemory` when `maxQueuedIndications` wait already (the app is told
     /// by `l2capSendReady` on CID 4 when one is confirmed).
     func queueIndication(_ conn: UInt16, _ handle: UInt16, _ value: [UInt8]) throws {
-        guard let link = connections[conn]?.att else { return }
-        guard link.pendingIndications.count < config.maxQueuedIndications else {
-            connections[conn]?.indicationsStalled = true
+        guard let c = connections[conn] else { return }
+        guard c.att.indications.waitingCount < config.maxQueuedIndications else {
+            c.indicationsStalled = true
             throw BLEError.noMemory
         }
-        let payload = Array(value.prefix(mtu(conn) - 3))
-        connections[conn]?.att.pendingIndications.append((handle, payload))
-        sendNextIndication(conn)
-    }
-
-    func sendNextIndication(_ conn: UInt16) {
-        guard let c = connections[conn], c.att.indicationInFlight == nil, !c.att.pendingIndications.isEmpty else { return }
-        let next = c.att.pendingIndications.removeFirst()
-        c.att.indicationInFlight = next.valueHandle
-        c.att.indicationTimer = schedule(afterNanoseconds: DeviceQueue.nanoseconds(seconds: config.attTimeoutSeconds)) {
-            $0.indicationTimedOut(conn)
-        }
-        sendATT(conn, .handleValueIndication(handle: next.valueHandle, value: next.value))
+        carryOut(conn, c.att.indications.offer(handle: handle, value: Array(value.prefix(mtu(conn) - 3))))
     }
 
     func indicationConfirmed(_ conn: UInt16) {
-        guard let c = connections[conn], let h = c.att.indicationInFlight else { return }
-        c.att.indicationTimer?.cancel()
-        c.att.indicationTimer = nil
-        c.att.indicationInFlight = nil
-        emit(.gattsIndicateDone(connHandle: conn, valueHandle: h, status: 0))
-        sendNextIndication(conn)
-        if c.indicationsStalled {
+        guard let c = connections[conn] else { return }
+        carryOut(conn, c.att.indications.confirmed())
+        if c.indicationsStalled && c.att.indications.waitingCount < config.maxQueuedIndications {
             c.indicationsStalled = false
             emit(.l2capSendReady(connHandle: conn, cid: FixedChannel.att, status: 0))
         }
     }
 
     private func indicationTimedOut(_ conn: UInt16) {
-        guard let h = connections[conn]?.att.indicationInFlight else { return }
-        connections[conn]?.att.indicationInFlight = nil
-        emit(.gattsIndicateDone(connHandle: conn, valueHandle: h, status: BLEStatus.timedOut))
-        attTransactionTimedOut(conn)
+        guard let c = connections[conn] else { return }
+        carryOut(conn, c.att.indications.timedOut())
+    }
+
+    /// Does what the indication machine asked, in order.
+    func carryOut(_ conn: UInt16, _ actions: [GATTIndicationAction]) {
+        for action in actions {
+            switch action {
+            case let .indicate(handle, value):
+                guard let c = connections[conn] else { return }
+                c.att.indicationTimer?.cancel()
+                c.att.indicationTimer = schedule(afterNanoseconds: DeviceQueue.nanoseconds(seconds: config.attTimeoutSeconds)) {
+                    $0.indicationTimedOut(conn)
+                }
+                sendATT(conn, .handleValueIndication(handle: handle, value: value))
+            case .stopTimer:
+                connections[conn]?.att.indicationTimer?.cancel()
+                connections[conn]?.att.indicationTimer = nil
+            case .emit(let event):
+                emit(event)
+            case .closeBearer:
+                attTransactionTimedOut(conn)
+            }
+        }
     }
 
     /// A transaction that timed out ends the bearer: nothing more may be sent on it, so the link

@@ -15,7 +15,7 @@ final class Connection {
     var latency: UInt16
     var supervisionTimeout: UInt16
     /// The ATT bearer and GATT's per-connection state.
-    var att = ATTLink()
+    var att: ATTLink
     /// A link the app was told had failed (a cancel the controller ignored) that connected anyway:
     /// it is disconnected and the app never hears of it.
     var silent = false
@@ -33,6 +33,7 @@ final class Connection {
         self.interval = interval
         self.latency = latency
         self.supervisionTimeout = supervisionTimeout
+        att = ATTLink(conn: handle)
     }
 }
 
