@@ -21,7 +21,7 @@ extension HCI {
     }
 
     /// LE Add Device To Filter Accept List (7.8.16). Address type 0 public, 1 random, 0xFF anonymous.
-    public struct LEAddDeviceToFilterAcceptList: HCICommand, Equatable {
+    public struct LEAddDeviceToFilterAcceptList: HCIFilterAcceptListEntryCommand, Equatable {
         public static let opcode = HCIOpcode(rawValue: 0x2011)
         public var addressType: UInt8
         public var address: BluetoothAddress
@@ -29,18 +29,10 @@ extension HCI {
             self.addressType = addressType
             self.address = address
         }
-        public func encodeParameters(into w: inout ByteWriter) {
-            w.u8(addressType)
-            w.address(address)
-        }
-        public init(parameters r: inout ByteReader) throws {
-            addressType = try r.u8()
-            address = try r.address()
-        }
     }
 
     /// LE Remove Device From Filter Accept List (7.8.17).
-    public struct LERemoveDeviceFromFilterAcceptList: HCICommand, Equatable {
+    public struct LERemoveDeviceFromFilterAcceptList: HCIFilterAcceptListEntryCommand, Equatable {
         public static let opcode = HCIOpcode(rawValue: 0x2012)
         public var addressType: UInt8
         public var address: BluetoothAddress
@@ -48,13 +40,25 @@ extension HCI {
             self.addressType = addressType
             self.address = address
         }
-        public func encodeParameters(into w: inout ByteWriter) {
-            w.u8(addressType)
-            w.address(address)
-        }
-        public init(parameters r: inout ByteReader) throws {
-            addressType = try r.u8()
-            address = try r.address()
-        }
+    }
+}
+
+/// The two Filter Accept List commands that name one entry share one layout: address type, then
+/// the address (Vol 4 Part E 7.8.16-17).
+public protocol HCIFilterAcceptListEntryCommand: HCICommand {
+    var addressType: UInt8 { get }
+    var address: BluetoothAddress { get }
+    init(addressType: UInt8, address: BluetoothAddress)
+}
+
+extension HCIFilterAcceptListEntryCommand {
+    public func encodeParameters(into w: inout ByteWriter) {
+        w.u8(addressType)
+        w.address(address)
+    }
+
+    public init(parameters r: inout ByteReader) throws {
+        let type = try r.u8()
+        self.init(addressType: type, address: try r.address())
     }
 }
