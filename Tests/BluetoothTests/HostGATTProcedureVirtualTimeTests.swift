@@ -144,4 +144,16 @@ struct HostGATTProcedureVirtualTimeTests {
         ])
         try ble.active(false)
     }
+
+    /// A PDU longer than an L2CAP basic header can count is refused, never sent with a cut length;
+    /// the longest one goes whole.
+    @Test func aPDUOverTheBasicHeaderLimitIsRefused() throws {
+        let (_, fake, ble, rec) = try Self.setUp(seed: 16) { _, _ in [] }
+        _ = rec
+        #expect(try ble.host.perform { $0.sendL2CAP(handle: 0x0040, cid: 0x0040, payload: [UInt8](repeating: 1, count: 65_536)) } == false)
+        #expect(try ble.host.perform { $0.sendL2CAP(handle: 0x0040, cid: 0x0040, payload: [UInt8](repeating: 2, count: 65_535)) })
+        ble.host.queue.executor?.run(forAtMost: 1_000_000_000) { fake.sent.count == 1 }
+        #expect(fake.sent.map(\.payload.count) == [65_535])
+        try ble.active(false)
+    }
 }

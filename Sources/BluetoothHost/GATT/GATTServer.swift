@@ -114,14 +114,10 @@ extension HostStack {
         sendL2CAP(handle: conn, cid: FixedChannel.att, payload: pdu.encode())
     }
 
-    /// Offers a notification or a command: throws `.noMemory` when the link's queue is full (and
-    /// owes the app an `l2capSendReady` on CID 4), `.notConnected` when the link is gone.
-    func offerATT(_ conn: UInt16, _ pdu: ATTPDU) throws {
-        try offered(conn, offerL2CAP(handle: conn, cid: FixedChannel.att, payload: pdu.encode()))
-    }
-
-    /// `offerATT` for a PDU of an opcode, a handle and a value (Handle Value Notification, Write
-    /// Command: Vol 3 Part F 3.4.7.1, 3.4.5.3), written straight into the outgoing buffer.
+    /// Offers a PDU of an opcode, a handle and a value (Handle Value Notification, Write Command:
+    /// Vol 3 Part F 3.4.7.1, 3.4.5.3), written straight into the outgoing buffer. Throws
+    /// `.noMemory` when the link's queue is full (and owes the app an `l2capSendReady` on CID 4),
+    /// `.notConnected` when the link is gone.
     func offerATT(_ conn: UInt16, opcode: UInt8, handle: UInt16, value: ArraySlice<UInt8>) throws {
         try offered(conn, l2capPDU(handle: conn, cid: FixedChannel.att, length: 3 + value.count, bounded: true) { w in
             w.u8(opcode)
@@ -137,6 +133,7 @@ extension HostStack {
             connections[conn]?.attStalled = true
             throw BLEError.noMemory
         case .unknownLink: throw BLEError.notConnected
+        case .tooLong: throw BLEError.tooBig
         }
     }
 

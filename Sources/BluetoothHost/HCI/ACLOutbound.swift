@@ -25,6 +25,8 @@ final class ACLOutbound {
         /// The link's queue holds `maxQueuedBytes` already (a bounded send only).
         case full
         case unknownLink
+        /// Longer than an L2CAP basic header can count (65 535 octets).
+        case tooLong
     }
 
     private(set) var maxLength: Int

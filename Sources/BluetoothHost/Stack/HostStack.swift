@@ -529,29 +529,30 @@ package final class HostStack: @unchecked Sendable {
         l2capPDU(handle: handle, cid: cid, payload: payload, bounded: false) == .queued
     }
 
-    /// Offers a PDU an application produces at its own pace (a notification, a write without
-    /// response): refused with `.full` when the link's queue holds `maxQueuedBytes`
-    /// (`HostConfiguration.maxQueuedBytes`); `aclRoom` follows when there is room again.
-    func offerL2CAP(handle: UInt16, cid: UInt16, payload: [UInt8]) -> ACLOutbound.SendResult {
-        l2capPDU(handle: handle, cid: cid, payload: payload, bounded: true)
-    }
-
     private func l2capPDU(handle: UInt16, cid: UInt16, payload: [UInt8], bounded: Bool) -> ACLOutbound.SendResult {
         l2capPDU(handle: handle, cid: cid, length: payload.count, bounded: bounded) { $0.append(payload) }
     }
 
-    /// Writes one L2CAP PDU (its payload by `write`, `length` bytes) into a single buffer that
-    /// leaves room for the ACL header, so a PDU that fits one fragment is never copied again.
+    /// Writes one L2CAP PDU (its payload by `write`; `length` sizes the buffer) into a single
+    /// buffer that leaves room for the ACL header, so a PDU that fits one fragment is never copied
+    /// again. A bounded send (what an application produces at its own pace: a notification, a
+    /// write without response) is refused with `.full` when the link's queue holds
+    /// `HostConfiguration.maxQueuedBytes`; `aclRoom` follows when there is room again.
     func l2capPDU(handle: UInt16, cid: UInt16, length: Int, bounded: Bool,
                   _ write: (inout ByteWriter) -> Void) -> ACLOutbound.SendResult {
         guard power == .on, connections[handle] != nil else { return .unknownLink }
         var w = ByteWriter(capacity: ACLHeader.size + 4 + length)
         w.u32(0)  // the ACL header, filled in by ACLOutbound
-        w.u16(UInt16(truncatingIfNeeded: length))
+        w.u16(0)  // the basic header's length, set from what `write` wrote
         w.u16(cid)
         write(&w)
-        let bytes = w.bytes
+        var bytes = w.bytes
         _ = consume w
+        let written = bytes.count - ACLHeader.size - 4
+        // A basic header counts at most 65 535 octets (Vol 3 Part A 3.1): never cut one silently.
+        guard written <= 0xFFFF else { return .tooLong }
+        bytes[ACLHeader.size] = UInt8(truncatingIfNeeded: written)
+        bytes[ACLHeader.size + 1] = UInt8(truncatingIfNeeded: written >> 8)
         return acl.send(handle: handle, reserved: consume bytes, bounded: bounded)
     }
 
