@@ -14,6 +14,23 @@ struct HostileControllerTests {
         BLE(controller: TCPTransport(host: "127.0.0.1", port: hostile.port), commandTimeout: commandTimeout)
     }
 
+    /// An active device on `hostile` with a fake link on `handle` whose peer records every PDU
+    /// it gets (and answers none), once the host has reported the link.
+    static func linkedDevice(_ hostile: HostileController, handle: UInt16) throws
+        -> (BLE, EventRecorder, ScenarioLinkTests.Inbox)
+    {
+        let ble = device(hostile)
+        let rec = EventRecorder(ble)
+        let answers = ScenarioLinkTests.Inbox()
+        try ble.active(true)
+        hostile.fakeLink(handle: handle) { cid, pdu in
+            answers.add(cid, pdu)
+            return []
+        }
+        _ = try #require(rec.next(code: IRQ.peripheralConnect))
+        return (ble, rec, answers)
+    }
+
     /// Makes the host handle everything injected so far: a Connection Complete for `probe` is
     /// injected behind it, and its event waited for (the host handles packets in order).
     static func sync(_ hostile: HostileController, _ rec: EventRecorder, probe handle: UInt16,
@@ -238,17 +255,9 @@ struct HostileControllerTests {
     @Test func multipleHandleValueNotificationsArriveAsOneNotifyEach() throws {
         let hostile = try HostileController()
         defer { hostile.stop() }
-        let ble = Self.device(hostile)
-        let rec = EventRecorder(ble)
-        let answers = ScenarioLinkTests.Inbox()
-        try ble.active(true)
-        defer { _ = try? ble.active(false) }
         let handle: UInt16 = 0x0042
-        hostile.fakeLink(handle: handle) { cid, pdu in
-            answers.add(cid, pdu)
-            return []
-        }
-        _ = try #require(rec.next(code: IRQ.peripheralConnect))
+        let (ble, rec, answers) = try Self.linkedDevice(hostile, handle: handle)
+        defer { _ = try? ble.active(false) }
         func att(_ pdu: [UInt8]) { hostile.inject(HostileController.aclPacket(handle: handle, cid: 0x0004, payload: pdu)) }
         att([0x23, 0x10, 0x00, 0x01, 0x00, 0xAA, 0x20, 0x00, 0x03, 0x00, 0x01, 0x02, 0x03, 0x30, 0x00, 0x00, 0x00])
         att([0x23, 0x10, 0x00, 0x01, 0x00, 0xAA])               // one tuple only
@@ -296,17 +305,9 @@ struct HostileControllerTests {
     @Test func reassemblyIsBoundedPerLinkAndTheLinkGoesOn() throws {
         let hostile = try HostileController()
         defer { hostile.stop() }
-        let ble = Self.device(hostile)
-        let rec = EventRecorder(ble)
-        let answers = ScenarioLinkTests.Inbox()
-        try ble.active(true)
-        defer { _ = try? ble.active(false) }
         let handle: UInt16 = 0x0040
-        hostile.fakeLink(handle: handle) { cid, payload in
-            answers.add(cid, payload)
-            return []
-        }
-        _ = try #require(rec.next(code: IRQ.peripheralConnect))
+        let (ble, rec, answers) = try Self.linkedDevice(hostile, handle: handle)
+        defer { _ = try? ble.active(false) }
         let limit = ble.host.read { $0.maxInboundL2CAPPayload }
         func acl(_ boundary: ACLHeader.Boundary, _ payload: [UInt8]) {
             hostile.inject(HCIPacket(.acl, ACLHeader.packet(handle: handle, boundary: boundary, payload: payload[...])))

@@ -83,6 +83,8 @@ struct ScenarioBackPressureTests {
                     n += 1
                     return n
                 }
+                // Not a wait for an event: the sleeps *are* the slow application under test, whose
+                // handler holds the receiving host's queue (1.5 s once, then 1 ms 300 times).
                 if n == 1 { Thread.sleep(forTimeInterval: 1.5) } else if n <= 300 { Thread.sleep(forTimeInterval: 0.001) }
                 receiver.take(data)
             }

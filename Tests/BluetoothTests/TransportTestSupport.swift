@@ -81,6 +81,28 @@ final class TransportTestSignal: @unchecked Sendable {
 }
 
 enum TransportTestIO {
+    /// A TCP listener on 127.0.0.1 on a port the kernel chooses: (descriptor, port), or nil.
+    static func listenOnLoopback(backlog: Int32 = 4) -> (fd: Int32, port: UInt16)? {
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
+        guard fd >= 0 else { return nil }
+        var addr = sockaddr_in()
+        addr.sin_family = sa_family_t(AF_INET)
+        addr.sin_port = 0
+        addr.sin_addr.s_addr = inet_addr("127.0.0.1")
+        let bound = withUnsafePointer(to: &addr) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+        }
+        var len = socklen_t(MemoryLayout<sockaddr_in>.size)
+        let named = withUnsafeMutablePointer(to: &addr) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &len) }
+        }
+        guard bound == 0, listen(fd, backlog) == 0, named == 0 else {
+            close(fd)
+            return nil
+        }
+        return (fd, UInt16(bigEndian: addr.sin_port))
+    }
+
     static var errno: Int32 { Glibc.errno }
 
     /// Writes all of `bytes` to a socket or a pty master within `timeout` seconds. Sockets use
@@ -179,31 +201,9 @@ final class TransportFakeController: @unchecked Sendable {
     init?(answersReset: Bool = true, greeting: [UInt8] = []) {
         self.answersReset = answersReset
         self.greeting = greeting
-        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
-        guard fd >= 0 else { return nil }
-        var addr = sockaddr_in()
-        addr.sin_family = sa_family_t(AF_INET)
-        addr.sin_port = 0
-        addr.sin_addr.s_addr = inet_addr("127.0.0.1")
-        let bound = withUnsafePointer(to: &addr) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
-                bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size))
-            }
-        }
-        guard bound == 0, listen(fd, 4) == 0 else {
-            close(fd)
-            return nil
-        }
-        var len = socklen_t(MemoryLayout<sockaddr_in>.size)
-        let named = withUnsafeMutablePointer(to: &addr) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &len) }
-        }
-        guard named == 0 else {
-            close(fd)
-            return nil
-        }
+        guard let (fd, port) = TransportTestIO.listenOnLoopback() else { return nil }
         listenFD = fd
-        port = UInt16(bigEndian: addr.sin_port)
+        self.port = port
         let thread = Thread { [self] in self.serve() }
         thread.start()
     }

@@ -52,25 +52,11 @@ final class HostileController: HCITransportDelegate, @unchecked Sendable {
 
     init(radio: VirtualRadio = VirtualRadio(), configuration: VirtualController.Configuration = .init()) throws {
         controller = VirtualController(radio: radio, configuration: configuration)
-        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
-        guard fd >= 0 else { throw HostileControllerError("socket() failed") }
-        var addr = sockaddr_in()
-        addr.sin_family = sa_family_t(AF_INET)
-        addr.sin_port = 0
-        addr.sin_addr.s_addr = inet_addr("127.0.0.1")
-        let bound = withUnsafePointer(to: &addr) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
-        }
-        var len = socklen_t(MemoryLayout<sockaddr_in>.size)
-        let named = withUnsafeMutablePointer(to: &addr) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &len) }
-        }
-        guard bound == 0, listen(fd, 1) == 0, named == 0 else {
-            close(fd)
+        guard let (fd, port) = TransportTestIO.listenOnLoopback(backlog: 1) else {
             throw HostileControllerError("cannot listen on 127.0.0.1")
         }
         listenFD = fd
-        port = UInt16(bigEndian: addr.sin_port)
+        self.port = port
         let thread = Thread { [self] in serve() }
         thread.start()
     }
